@@ -1,0 +1,58 @@
+/**
+ * Layer rules (STYLE.md "Dependencies point inward"). `npm test` runs them, so breaking one fails CI.
+ * Each rule says why it exists.
+ */
+const coreMayUse = [
+  '^gateway/core/',
+  '^node:(crypto|buffer)$',
+  '^(crypto|buffer)$',
+  'node_modules/(jose|xml-crypto|@xmldom/xmldom|fast-xml-parser|ajv|ajv-formats|yaml|@peculiar/x509|@peculiar/|pvtsutils|pvutils|asn1js|tslib|reflect-metadata|tsyringe)/',
+];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-is-pure',
+      comment:
+        'The core does no I/O: no express, pino, database driver, fs, net or process.env. It gets clocks, stores, signers and connectors passed in, so it can be tested and reused without a server.',
+      severity: 'error',
+      from: { path: '^gateway/core/' },
+      to: { pathNot: coreMayUse, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'core-no-node-io-types',
+      comment: 'Even type imports from I/O modules would pull infrastructure concepts into the domain.',
+      severity: 'error',
+      from: { path: '^gateway/core/' },
+      to: { path: 'node_modules/(express|pino|pino-http|better-sqlite3|pg|prom-client|helmet|openapi-backend)/|^node:(fs|net|http|https|child_process|worker_threads)' },
+    },
+    {
+      name: 'adapters-not-outward',
+      comment: 'Adapters and connectors implement core ports; they must not depend on the HTTP, web or CLI layers that use them.',
+      severity: 'error',
+      from: { path: '^(gateway/adapters|connectors)/' },
+      to: { path: '^gateway/(http|web|cli)/' },
+    },
+    {
+      name: 'outer-layers-use-core-index',
+      comment: 'HTTP, web and CLI see the core only through its index files, so the core can be rearranged inside.',
+      severity: 'error',
+      from: { path: '^gateway/(http|web|cli)/' },
+      to: { path: '^gateway/core/', pathNot: '^gateway/core/(index|[^/]+/index)\\.ts$' },
+    },
+    {
+    {
+      name: 'no-circular',
+      comment: 'Cycles make start-up order and testing fragile.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

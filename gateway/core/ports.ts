@@ -1,0 +1,242 @@
+/**
+ * Ports: what the core needs from the outside world, named by role (STYLE.md). Adapters in gateway/adapters and
+ * connectors/ implement them; the composition root (gateway/main.ts) wires them. Every store method is async so
+ * that SQLite and PostgreSQL adapters fit the same port; a resolved promise from a writing method means the
+ * write is durable.
+ */
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { ErrorCode } from './errors.js';
+
+/** Time comes through a Clock so the core never reads the system time itself. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  nowMs(): number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Trust
+
+export type Role = 'consumer' | 'provider' | 'gateway';
+
+/** How the gateway reaches a provider: the connector kind and its address. */
+export interface Endpoint {
+  readonly kind: 'http-json' | 'http-xoev';
+  readonly url: string;
+}
+
+export interface Participant {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly Role[];
+  /** For providers: the evidence types they hold. */
+  readonly evidenceTypes: readonly string[];
+  readonly endpoint?: Endpoint;
+  /** Return URLs this agency may use (consent requests, issue 5). */
+  readonly returnUrls?: readonly string[];
+}
+
+/** A participant's key as the trust store resolved it: chain, validity and revocation already checked. */
+export interface ResolvedKey {
+  /** base64url SHA-256 of the certificate's DER (`x5t#S256`). */
+  readonly kid: string;
+  readonly participantId: string;
+  readonly publicKey: KeyObject;
+  readonly certificate: X509Certificate;
+}
+
+export interface TrustStore {
+  /** The registered participant, or undefined. */
+  participant(id: string): Participant | undefined;
+  participants(): readonly Participant[];
+  /**
+   * The key with this kid, valid now. Throws GatewayError ERR_TRUST_UNKNOWN_SENDER if no participant holds it,
+   * ERR_TRUST_CERT if its certificate is expired, not yet valid, revoked or not chained to an anchor.
+   */
+  keyByKid(kid: string): ResolvedKey;
+  /** All currently valid keys of a participant (several during rotation); empty if none. */
+  keysOf(participantId: string): readonly ResolvedKey[];
+  /** The provider registered for an evidence type, if exactly one is. */
+  providerFor(evidenceType: string): Participant | undefined;
+}
+
+/** A private key that signs for one participant (the gateway, or a demo participant in tests and the CLI). */
+export interface Signer {
+  readonly participantId: string;
+  readonly kid: string;
+  readonly alg: 'ES256' | 'PS256' | 'EdDSA';
+  readonly privateKey: KeyObject;
+  readonly certificate: X509Certificate;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Replay
+
+export interface ReplayStore {
+  /**
+   * Durably records (issuer, messageId). Resolves true the first time, false if it was recorded before (also
+   * concurrently: of 50 simultaneous calls exactly one resolves true). `expiresAtMs` lets old entries be pruned
+   * once a message with that id could no longer pass the freshness check anyway.
+   */
+  remember(issuer: string, messageId: string, expiresAtMs: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy
+
+export interface PolicyRef {
+  readonly id: string;
+  readonly version: string;
+  /** base64url SHA-256 of the policy's canonical JSON. */
+  readonly hash: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Consent (PROTOCOL.md §3; ISO/IEC TS 27560: a record header plus append-only events)
+
+export type ConsentEventType = 'given' | 'used' | 'withdrawn' | 'expired' | 'declined';
+
+export interface ConsentEvent {
+  readonly type: ConsentEventType;
+  /** ms since epoch */
+  readonly at: number;
+  /** Who caused it: 'citizen', 'gateway', or an exchange id for 'used'. */
+  readonly by: string;
+  readonly exchangeId?: string;
+}
+
+export interface ConsentRecord {
+  readonly id: string;
+  /** Keyed hash of the citizen's IDNr (the raw IDNr is never stored). */
+  readonly subjectRef: string;
+  readonly consumer: string;
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  /** ms since epoch, or null for no end. */
+  readonly validUntil: number | null;
+  readonly singleUse: boolean;
+  readonly createdAt: number;
+  readonly events: readonly ConsentEvent[];
+}
+
+export interface ConsentStore {
+  /** Stores a new consent with its 'given' event. */
+  create(record: ConsentRecord): Promise<void>;
+  /** The consent, or undefined. Callers check subjectRef themselves. */
+  get(id: string): Promise<ConsentRecord | undefined>;
+  /** All consents of one citizen, newest first. */
+  listBySubject(subjectRef: string): Promise<ConsentRecord[]>;
+  /**
+   * Appends an event if the consent's last event still is `expectedLast` (compare-and-set, so two exchanges
+   * cannot both use a single-use consent). Resolves false if the consent changed in between.
+   */
+  appendEvent(id: string, event: ConsentEvent, expectedLastCount: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Transfer log (DESIGN.md "Transfer log record"; RFC 9162 §2.1 hashing)
+
+export type TransferOutcome = 'intent' | 'released' | 'refused' | 'withheld' | 'provider-failed';
+
+/** One transfer log record. Serialised as canonical JSON (sorted keys); its bytes are the Merkle leaf input. */
+export interface TransferRecord {
+  readonly v: 1;
+  /** ISO 8601 UTC with milliseconds. */
+  readonly time: string;
+  readonly exchangeId: string;
+  readonly outcome: TransferOutcome;
+  readonly code?: ErrorCode;
+  /** The consumer's message id (jti / nachrichtenUUID). */
+  readonly messageId?: string;
+  /** Claimed consumer; `authenticated` says whether its signature was verified. */
+  readonly consumer?: string;
+  readonly authenticated: boolean;
+  readonly provider?: string;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly legalBasis?: string;
+  readonly procedure?: { readonly reference: string; readonly service?: string };
+  readonly actor?: string;
+  /** Keyed hash of the IDNr; the IDNr itself is never logged. */
+  readonly subjectRef?: string;
+  /** True if an IDNr was used to find the evidence (§ 9 IDNrG). */
+  readonly idnrUsed?: boolean;
+  readonly consentId?: string;
+  readonly policy?: PolicyRef;
+  readonly fields?: readonly string[];
+  /** base64url SHA-256 of the evidence as released. */
+  readonly evidenceDigest?: string;
+  readonly format?: 'json' | 'xoev';
+  readonly preview?: 'not-required' | 'pending' | 'approved' | 'rejected' | 'expired';
+  /** ISO date after which the record content may be purged (leaf hash stays). */
+  readonly retentionUntil?: string;
+}
+
+export interface AppendedLeaf {
+  /** 0-based, gap-free. */
+  readonly index: number;
+  /** base64url SHA-256(0x00 ‖ record bytes). */
+  readonly leafHash: string;
+}
+
+export interface Checkpoint {
+  readonly treeSize: number;
+  /** base64url root hash (RFC 9162 MTH) */
+  readonly rootHash: string;
+  /** ms since epoch */
+  readonly time: number;
+}
+
+export interface SignedCheckpoint extends Checkpoint {
+  /** compact JWS, typ `checkpoint+jwt`, signed by the gateway. */
+  readonly jws: string;
+}
+
+export interface StoredLeaf {
+  readonly index: number;
+  readonly leafHash: string;
+  /** The canonical record bytes as text; null once purged. */
+  readonly record: string | null;
+}
+
+/** Storage behind the transfer log. Merkle nodes of complete subtrees are kept so proofs are O(log n). */
+export interface TransferLogStore {
+  /** Appends records durably under one writer lock; indexes are gap-free and in argument order. */
+  append(records: readonly TransferRecord[]): Promise<AppendedLeaf[]>;
+  size(): Promise<number>;
+  leaf(index: number): Promise<StoredLeaf | undefined>;
+  /**
+   * Hashes of complete, aligned subtrees: node (level, i) covers leaves [i·2^level, (i+1)·2^level). Level 0 is
+   * the leaf hashes. Raw 32-byte hashes, in argument order; throws if one is missing.
+   */
+  nodes(refs: readonly { level: number; index: number }[]): Promise<Uint8Array[]>;
+  saveCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
+  latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connectors
+
+/** What the gateway hands a connector: the message it signed for the provider (PROTOCOL.md §2). */
+export interface ForwardedMessage {
+  readonly exchangeId: string;
+  readonly provider: Participant;
+  readonly format: 'json' | 'xoev';
+  /** compact JWS (json) or signed XÖV document (xoev) */
+  readonly body: string;
+}
+
+/** The provider's raw answer; the core verifies it (signature, binding, schema, fields). */
+export interface ProviderAnswer {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/**
+ * One interface for every way of reaching a provider. A connector only transports: it throws GatewayError
+ * ERR_PROVIDER_UNAVAILABLE (status 502, or 504 on timeout) when the provider cannot be reached or answers with
+ * an error status, and never interprets the evidence.
+ */
+export interface Connector {
+  readonly kind: Endpoint['kind'];
+  send(message: ForwardedMessage, signal: AbortSignal): Promise<ProviderAnswer>;
+}
