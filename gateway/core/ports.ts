@@ -135,7 +135,8 @@ export interface ConsentStore {
 // ---------------------------------------------------------------------------------------------------------
 // Transfer log (DESIGN.md "Transfer log record"; RFC 9162 §2.1 hashing)
 
-export type TransferOutcome = 'intent' | 'released' | 'refused' | 'withheld' | 'provider-failed';
+/** 'refused' carries the code, whose catalogue entry says whose fault it was (a provider failure is ERR_PROVIDER_*). */
+export type TransferOutcome = 'intent' | 'released' | 'refused' | 'withheld';
 
 /** One transfer log record. Serialised as canonical JSON (sorted keys); its bytes are the Merkle leaf input. */
 export interface TransferRecord {

@@ -1,0 +1,14 @@
+export { createExchange } from './run-exchange.js';
+export type { Exchange } from './run-exchange.js';
+export type {
+  ClaimedRequest,
+  ConsentVerdict,
+  EvidenceRequest,
+  ExchangeDeps,
+  ForwardedRequestInput,
+  MessageFormat,
+  PolicyVerdict,
+  ReleasedExchange,
+  RequestReader,
+  VerifiedEvidence,
+} from './types.js';

@@ -1,0 +1,224 @@
+/**
+ * The evidence exchange, stage by stage (DESIGN.md "The exchange, step by step"; PROTOCOL.md §1–§2).
+ *
+ * Invariants this file exists to keep:
+ * - every refusal after the envelope was read is written to the transfer log before the caller hears of it;
+ * - the intent is durable in the log before anything is forwarded to a provider;
+ * - the outcome is durable before the consumer receives evidence;
+ * - if the log cannot be written, the answer is ERR_LOG_UNAVAILABLE and nothing is forwarded or released.
+ *
+ * Throws GatewayError with every code of PROTOCOL.md §6 that an exchange can end in.
+ */
+import { GatewayError, toGatewayError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import type { Participant, TransferRecord } from '../ports.js';
+import { addIsoDuration, isoTime } from '../time.js';
+import type {
+  ClaimedRequest,
+  EvidenceRequest,
+  ExchangeDeps,
+  ForwardedRequestInput,
+  MessageFormat,
+  ReleasedExchange,
+} from './types.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type RecordBase = Omit<Mutable<TransferRecord>, 'v' | 'time' | 'outcome'>;
+
+const DEFAULT_RETENTION = 'P2Y';
+
+export interface Exchange {
+  /** Runs one exchange for a message in the given format; resolves with the released evidence and receipt. */
+  submit(format: MessageFormat, body: string): Promise<ReleasedExchange>;
+}
+
+/** Builds the exchange use case over its ports (DESIGN.md stages 2–12). */
+export function createExchange(deps: ExchangeDeps): Exchange {
+  const { clock } = deps;
+
+  function record(base: RecordBase, outcome: TransferRecord['outcome'], extra: Partial<TransferRecord> = {}) {
+    const now = clock.nowMs();
+    return {
+      v: 1,
+      time: isoTime(now),
+      outcome,
+      ...base,
+      ...extra,
+      retentionUntil: extra.retentionUntil ?? isoTime(addIsoDuration(now, DEFAULT_RETENTION)),
+    } satisfies TransferRecord as TransferRecord;
+  }
+
+  /** Logs a refusal; if even that cannot be written the caller gets ERR_LOG_UNAVAILABLE instead. */
+  async function refuse(base: RecordBase, error: GatewayError, extra: Partial<TransferRecord> = {}): Promise<never> {
+    try {
+      await deps.log.append(record(base, 'refused', { ...extra, code: error.code }));
+    } catch (logError) {
+      throw toLogUnavailable(logError);
+    }
+    throw error;
+  }
+
+  function baseFromClaimed(exchangeId: string, format: MessageFormat, claimed: ClaimedRequest): RecordBase {
+    return {
+      exchangeId,
+      format,
+      authenticated: false,
+      consumer: claimed.consumer,
+      messageId: claimed.messageId,
+      evidenceType: claimed.evidenceType,
+      purpose: claimed.purpose,
+    };
+  }
+
+  async function submit(format: MessageFormat, body: string): Promise<ReleasedExchange> {
+    const exchangeId = deps.newId();
+
+    // Stages 2–5: envelope, trust, freshness, schema, identifiers (the reader for this format).
+    let request: EvidenceRequest;
+    try {
+      request = await deps.readers[format](body);
+    } catch (error) {
+      const refusal = toGatewayError(error);
+      const claimed = deps.claimedOf(error);
+      // A message that could not even be framed has no sender to speak of: nothing to log.
+      if (claimed) await refuse(baseFromClaimed(exchangeId, format, claimed), refusal);
+      throw refusal;
+    }
+
+    const subjectRef = deps.subjectRef(request.subjectIdnr);
+    const base: RecordBase = {
+      exchangeId,
+      format,
+      authenticated: true,
+      consumer: request.consumer,
+      messageId: request.messageId,
+      evidenceType: request.evidenceType,
+      purpose: request.purpose,
+      procedure: request.procedure,
+      actor: request.actor,
+      subjectRef,
+      provider: request.provider,
+    };
+
+    // Stage 4: replay, durably, keyed on (issuer, message id) and never on the token bytes.
+    let fresh: boolean;
+    try {
+      fresh = await deps.replay.remember(request.consumer, request.messageId, request.replayUntil * 1000);
+    } catch (error) {
+      throw toLogUnavailable(error);
+    }
+    if (!fresh) return refuse(base, new GatewayError('ERR_REPLAY', 'this message id was already used by this sender'));
+
+    // Stage 6: purpose binding.
+    const verdict = deps.evaluatePolicy(request);
+    if (!verdict.permit) return refuse(base, new GatewayError(verdict.code, verdict.reason));
+    const decided: RecordBase = {
+      ...base,
+      provider: verdict.provider,
+      policy: verdict.policy,
+      legalBasis: verdict.legalBasis,
+      fields: verdict.fields,
+    };
+    const retentionUntil = isoTime(addIsoDuration(clock.nowMs(), verdict.retention));
+
+    if (request.test && deps.production) {
+      return refuse(decided, new GatewayError('ERR_POLICY_DENIED', 'a test message is not answered from a production register'));
+    }
+
+    const provider = deps.trust.participant(verdict.provider);
+    const endpoint = provider?.endpoint;
+    const connector = endpoint ? deps.connectors[endpoint.kind] : undefined;
+    if (!provider || !provider.roles.includes('provider') || !endpoint || !connector) {
+      return refuse(decided, new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider is not reachable from this gateway'));
+    }
+
+    // Stage 7: consent from the gateway's own store; a message cannot assert it.
+    let consentId: string | undefined;
+    if (verdict.consentRequired) {
+      const consent = await guardStore(() => deps.checkConsent(request, subjectRef));
+      if (!consent.ok) return refuse(decided, new GatewayError(consent.code));
+      consentId = consent.consentId;
+      if (consent.singleUse && !(await guardStore(() => deps.claimConsent(consent.consentId, exchangeId)))) {
+        return refuse({ ...decided, consentId }, new GatewayError('ERR_CONSENT_EXPIRED', 'the single-use consent was already used'));
+      }
+    }
+    const consented: RecordBase = { ...decided, consentId, idnrUsed: true };
+
+    if (verdict.previewRequired) {
+      // Preview before use (§ 5 EGovG) needs the citizen's decision; until this gateway can hold evidence for
+      // preview it refuses such exchanges rather than release without one.
+      return refuse(consented, new GatewayError('ERR_POLICY_DENIED', 'this evidence needs the citizen\'s preview, which this gateway does not offer yet'));
+    }
+
+    // Stage 8: record intent, durably, before anything leaves the gateway.
+    try {
+      await deps.log.append(record(consented, 'intent', { retentionUntil }));
+    } catch (error) {
+      throw toLogUnavailable(error);
+    }
+
+    // Stage 9: forward a minimised request signed by the gateway.
+    const providerFormat: MessageFormat = endpoint.kind === 'http-xoev' ? 'xoev' : 'json';
+    const input: ForwardedRequestInput = { exchangeId, request, provider, verdict };
+    const forwarded = await deps.signForwarded(input, providerFormat);
+    let evidence;
+    try {
+      const answer = await send(provider, providerFormat, forwarded, exchangeId);
+      // Stage 10: the provider's signature, binding to this request, schema, and no field beyond the permitted.
+      evidence = await deps.verifyEvidence(answer, { forwarded, input, format: providerFormat });
+    } catch (error) {
+      const failure = providerFailure(error);
+      return refuse(consented, failure, { retentionUntil });
+    }
+
+    // Stage 12: record the outcome durably, then release with a receipt that proves the entry.
+    let leaf;
+    try {
+      leaf = await deps.log.append(
+        record(consented, 'released', {
+          retentionUntil,
+          fields: evidence.fields,
+          evidenceDigest: evidence.digest,
+          preview: 'not-required',
+        }),
+      );
+    } catch (error) {
+      throw toLogUnavailable(error);
+    }
+    const { receipt } = await deps.log.receipt(exchangeId, leaf);
+    return { exchangeId, status: 'released', evidence: evidence.token, receipt };
+  }
+
+  async function send(provider: Participant, format: MessageFormat, body: string, exchangeId: string) {
+    const connector = deps.connectors[provider.endpoint!.kind]!;
+    return connector.send({ exchangeId, provider, format, body }, AbortSignal.timeout(deps.providerTimeoutMs));
+  }
+
+  return { submit };
+}
+
+/** Store failures on the consent or replay path fail closed like a log failure. */
+async function guardStore<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof GatewayError && error.code !== 'ERR_INTERNAL') throw error;
+    throw toLogUnavailable(error);
+  }
+}
+
+function toLogUnavailable(error: unknown): GatewayError {
+  if (error instanceof GatewayError && error.code === 'ERR_LOG_UNAVAILABLE') return error;
+  return new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log cannot be written', { cause: error });
+}
+
+const PROVIDER_CODES: readonly ErrorCode[] = ['ERR_PROVIDER_UNAVAILABLE', 'ERR_PROVIDER_RESPONSE'];
+
+/** Whatever goes wrong between forwarding and a verified answer is the provider's failure, typed as such. */
+function providerFailure(error: unknown): GatewayError {
+  if (error instanceof GatewayError && PROVIDER_CODES.includes(error.code)) return error;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider did not answer in time', { cause: error, status: 504 });
+  }
+  return new GatewayError('ERR_PROVIDER_RESPONSE', 'the provider\'s answer could not be verified', { cause: error });
+}

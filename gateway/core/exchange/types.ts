@@ -1,0 +1,126 @@
+/**
+ * The exchange's own vocabulary: a format-neutral evidence request (what the JSON claims of PROTOCOL.md §1a and
+ * the XÖV message of §1b both carry) and the narrow, function-typed dependencies the pipeline needs. The
+ * composition root adapts the envelope, policy, consent and transfer-log modules to these shapes.
+ */
+import type { ErrorCode } from '../errors.js';
+import type {
+  AppendedLeaf,
+  Clock,
+  Connector,
+  Endpoint,
+  Participant,
+  PolicyRef,
+  ReplayStore,
+  SignedCheckpoint,
+  TransferRecord,
+  TrustStore,
+} from '../ports.js';
+
+export type MessageFormat = 'json' | 'xoev';
+
+/** An evidence request whose signature, sender, freshness, schema and identifiers were already verified. */
+export interface EvidenceRequest {
+  readonly format: MessageFormat;
+  /** Sender participant id, bound to the signing key. */
+  readonly consumer: string;
+  /** jti / nachrichtenUUID */
+  readonly messageId: string;
+  /** seconds since epoch */
+  readonly issuedAt: number;
+  /** seconds since epoch: after this the message id may be forgotten by the replay store */
+  readonly replayUntil: number;
+  readonly evidenceType: string;
+  readonly provider?: string;
+  readonly subjectIdnr: string;
+  readonly purpose: string;
+  readonly procedure: { readonly reference: string; readonly service?: string };
+  readonly actor: string;
+  readonly consentId?: string;
+  readonly fields?: readonly string[];
+  /** XÖV `test` attribute: a test message is never answered from a production register. */
+  readonly test?: boolean;
+}
+
+/** What a reader could make out of a message it then refused: enough to log the refusal, marked unverified. */
+export interface ClaimedRequest {
+  readonly consumer?: string;
+  readonly messageId?: string;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+}
+
+export type PolicyVerdict =
+  | {
+      readonly permit: true;
+      readonly policy: PolicyRef;
+      readonly provider: string;
+      readonly legalBasis: string;
+      readonly fields: readonly string[];
+      readonly consentRequired: boolean;
+      readonly previewRequired: boolean;
+      /** ISO 8601 duration, e.g. P2Y */
+      readonly retention: string;
+    }
+  | { readonly permit: false; readonly code: 'ERR_POLICY_DENIED' | 'ERR_POLICY_FIELDS'; readonly reason: string };
+
+export type ConsentVerdict =
+  | { readonly ok: true; readonly consentId: string; readonly singleUse: boolean }
+  | { readonly ok: false; readonly code: 'ERR_CONSENT_MISSING' | 'ERR_CONSENT_WITHDRAWN' | 'ERR_CONSENT_EXPIRED' };
+
+export interface VerifiedEvidence {
+  /** The provider's own signed evidence, passed on unchanged (JWS or signed XÖV document). */
+  readonly token: string;
+  /** base64url SHA-256 of `token`. */
+  readonly digest: string;
+  readonly fields: readonly string[];
+}
+
+export interface ForwardedRequestInput {
+  readonly exchangeId: string;
+  readonly request: EvidenceRequest;
+  readonly provider: Participant;
+  readonly verdict: Extract<PolicyVerdict, { permit: true }>;
+}
+
+/** One reader per wire format: verifies the envelope and returns the request (throws GatewayError). */
+export type RequestReader = (body: string) => Promise<EvidenceRequest>;
+
+export interface ExchangeDeps {
+  readonly clock: Clock;
+  readonly trust: TrustStore;
+  readonly replay: ReplayStore;
+  readonly readers: Readonly<Record<MessageFormat, RequestReader>>;
+  /** Reads what can be read of a refused message, for the log entry; never throws. */
+  readonly claimedOf: (error: unknown) => ClaimedRequest | undefined;
+  readonly evaluatePolicy: (request: EvidenceRequest) => PolicyVerdict;
+  readonly checkConsent: (request: EvidenceRequest, subjectRef: string) => Promise<ConsentVerdict>;
+  /** Uses up a single-use consent; false if another exchange used it first. */
+  readonly claimConsent: (consentId: string, exchangeId: string) => Promise<boolean>;
+  readonly subjectRef: (idnr: string) => string;
+  /** Signs the minimised request for the provider, in the provider's format (PROTOCOL.md §2). */
+  readonly signForwarded: (input: ForwardedRequestInput, format: MessageFormat) => Promise<string>;
+  /** Verifies the provider's answer against the forwarded request; throws ERR_PROVIDER_RESPONSE. */
+  readonly verifyEvidence: (
+    answer: { body: string; contentType: string },
+    expected: { forwarded: string; input: ForwardedRequestInput; format: MessageFormat },
+  ) => Promise<VerifiedEvidence>;
+  readonly connectors: Readonly<Partial<Record<Endpoint['kind'], Connector>>>;
+  readonly log: {
+    append(record: TransferRecord): Promise<AppendedLeaf>;
+    receipt(exchangeId: string, leaf: AppendedLeaf): Promise<{ receipt: string; checkpoint: SignedCheckpoint }>;
+  };
+  readonly newId: () => string;
+  readonly providerTimeoutMs: number;
+  /** True if this gateway serves production registers (a test message is then never released). */
+  readonly production: boolean;
+}
+
+export interface ReleasedExchange {
+  readonly exchangeId: string;
+  readonly status: 'released';
+  readonly evidence: string;
+  readonly receipt: string;
+}
+
+export type RefusalCode = ErrorCode;
