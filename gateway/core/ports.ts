@@ -212,6 +212,11 @@ export interface TransferLogStore {
   nodes(refs: readonly { level: number; index: number }[]): Promise<Uint8Array[]>;
   saveCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
   latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
+  /**
+   * The stored leaves with index ≥ `from`, in index order, read page by page so the whole log is never held in
+   * memory (verifying the stored tree). Yields what is stored: a deleted row shows up as a gap in the indexes.
+   */
+  iterateLeaves(from: number): AsyncIterable<StoredLeaf>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
