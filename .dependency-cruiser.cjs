@@ -6,7 +6,7 @@ const coreMayUse = [
   '^gateway/core/',
   '^node:(crypto|buffer)$',
   '^(crypto|buffer)$',
-  'node_modules/(jose|xml-crypto|@xmldom/xmldom|fast-xml-parser|ajv|ajv-formats|yaml|@peculiar/x509|@peculiar/|pvtsutils|pvutils|asn1js|tslib|reflect-metadata|tsyringe)/',
+  'node_modules/(jose|xml-crypto|@xmldom/xmldom|xpath|fast-xml-parser|ajv|ajv-formats|yaml|libxml2-wasm|@peculiar/x509|@peculiar/|pvtsutils|pvutils|asn1js|tslib|reflect-metadata|tsyringe)/',
 ];
 
 module.exports = {
