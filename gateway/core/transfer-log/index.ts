@@ -1,0 +1,38 @@
+export { createTransferLog, type TransferLog, type TransferLogDeps } from './create-transfer-log.js';
+export { encodeRecord, recordLeafHash } from './encode-record.js';
+export { CHECKPOINT_TYP, RECEIPT_TYP, type LogSigner, type TokenFailure } from './log-token.js';
+export {
+  consistencyProof,
+  createCompactRange,
+  emptyRoot,
+  HASH_SIZE,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  rangeNodes,
+  rootHash,
+  verifyConsistency,
+  verifyInclusion,
+  type CompactRange,
+  type CompletedNode,
+  type GetNodes,
+  type NodeRef,
+} from './merkle.js';
+export {
+  verifyCheckpoint,
+  type CheckpointVerification,
+  type VerifiedCheckpoint,
+} from './verify-checkpoint.js';
+export {
+  verifyReceipt,
+  type ReceiptFailure,
+  type ReceiptVerification,
+  type TransferReceipt,
+  type VerifyReceiptOptions,
+} from './verify-receipt.js';
+export {
+  verifyStoredLog,
+  type StoredLogFailure,
+  type StoredLogVerification,
+  type VerifyStoredLogOptions,
+} from './verify-stored-log.js';
