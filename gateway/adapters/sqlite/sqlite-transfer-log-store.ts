@@ -1,0 +1,301 @@
+/**
+ * The transfer log on SQLite (SECURITY.md "The transfer log"): records with their RFC 9162 leaf hashes, the
+ * hashes of every complete subtree (so proofs read O(log n) rows), and the signed checkpoints. Appends go
+ * through the database's group commit: the index is taken from the current maximum inside the write
+ * transaction, under SQLite's single writer lock, so indexes are gap-free.
+ *
+ * Columns extracted from the record JSON (time, exchange, consumer, …) are VIRTUAL generated columns: they cost
+ * no space, are indexed where DPO and citizen queries filter, and vanish with the record when it is purged.
+ */
+import type Database from 'better-sqlite3';
+import { GatewayError } from '../../core/errors.js';
+import type {
+  AppendedLeaf,
+  SignedCheckpoint,
+  StoredLeaf,
+  TransferLogStore,
+  TransferRecord,
+} from '../../core/ports.js';
+import {
+  createCompactRange,
+  encodeRecord,
+  HASH_SIZE,
+  rangeNodes,
+  recordLeafHash,
+  type NodeRef,
+} from '../../core/transfer-log/index.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
+  {
+    id: 'transfer-log/1',
+    sql: `
+      CREATE TABLE transfer_log (
+        idx INTEGER PRIMARY KEY,
+        leaf_hash BLOB NOT NULL,
+        record TEXT,
+        time TEXT GENERATED ALWAYS AS (json_extract(record, '$.time')) VIRTUAL,
+        exchange_id TEXT GENERATED ALWAYS AS (json_extract(record, '$.exchangeId')) VIRTUAL,
+        consumer TEXT GENERATED ALWAYS AS (json_extract(record, '$.consumer')) VIRTUAL,
+        provider TEXT GENERATED ALWAYS AS (json_extract(record, '$.provider')) VIRTUAL,
+        evidence_type TEXT GENERATED ALWAYS AS (json_extract(record, '$.evidenceType')) VIRTUAL,
+        purpose TEXT GENERATED ALWAYS AS (json_extract(record, '$.purpose')) VIRTUAL,
+        outcome TEXT GENERATED ALWAYS AS (json_extract(record, '$.outcome')) VIRTUAL,
+        code TEXT GENERATED ALWAYS AS (json_extract(record, '$.code')) VIRTUAL,
+        subject_ref TEXT GENERATED ALWAYS AS (json_extract(record, '$.subjectRef')) VIRTUAL,
+        retention_until TEXT GENERATED ALWAYS AS (json_extract(record, '$.retentionUntil')) VIRTUAL
+      );
+      CREATE INDEX transfer_log_exchange ON transfer_log (exchange_id);
+      CREATE INDEX transfer_log_subject ON transfer_log (subject_ref);
+      CREATE INDEX transfer_log_time ON transfer_log (time);
+      CREATE INDEX transfer_log_consumer ON transfer_log (consumer, time);
+      CREATE TABLE merkle_nodes (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+      ) WITHOUT ROWID;
+      CREATE TABLE checkpoints (
+        tree_size INTEGER PRIMARY KEY,
+        root_hash TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        jws TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** Rows read per page while streaming the log. */
+const PAGE = 2048;
+
+interface LeafRow {
+  idx: number;
+  leaf_hash: Buffer;
+  record: string | null;
+}
+
+interface CheckpointRow {
+  tree_size: number;
+  root_hash: string;
+  time: number;
+  jws: string;
+}
+
+function toStoredLeaf(row: LeafRow): StoredLeaf {
+  return { index: row.idx, leafHash: row.leaf_hash.toString('base64url'), record: row.record };
+}
+
+function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
+  return { treeSize: row.tree_size, rootHash: row.root_hash, time: row.time, jws: row.jws };
+}
+
+function unavailable(cause: unknown, detail = 'the transfer log cannot be written'): GatewayError {
+  return cause instanceof GatewayError ? cause : new GatewayError('ERR_LOG_UNAVAILABLE', detail, { cause });
+}
+
+/** TransferLogStore on a SqliteDatabase; also the indexed reads the DPO and citizen views need. */
+export class SqliteTransferLogStore implements TransferLogStore {
+  readonly #database: SqliteDatabase;
+  readonly #stmt: {
+    size: Database.Statement<[], { n: number }>;
+    node: Database.Statement<[number, number], { hash: Buffer }>;
+    insertLeaf: Database.Statement<[number, Buffer, string]>;
+    insertNode: Database.Statement<[number, number, Buffer]>;
+    leaf: Database.Statement<[number], LeafRow>;
+    page: Database.Statement<[number, number], LeafRow>;
+    latestCheckpoint: Database.Statement<[], CheckpointRow>;
+    insertCheckpoint: Database.Statement<[number, string, number, string]>;
+    byExchange: Database.Statement<[string], LeafRow>;
+    bySubject: Database.Statement<[string, number, number], LeafRow>;
+    purge: Database.Statement<[string]>;
+  };
+
+  /** Opens the store, creating its tables if needed (not on a read-only database). Throws ERR_LOG_UNAVAILABLE. */
+  constructor(database: SqliteDatabase) {
+    this.#database = database;
+    try {
+      if (!database.db.readonly) database.migrate(TRANSFER_LOG_MIGRATIONS);
+      const db = database.db;
+      this.#stmt = {
+        size: db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM transfer_log'),
+        node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
+        insertLeaf: db.prepare('INSERT INTO transfer_log (idx, leaf_hash, record) VALUES (?, ?, ?)'),
+        insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+        leaf: db.prepare('SELECT idx, leaf_hash, record FROM transfer_log WHERE idx = ?'),
+        page: db.prepare(
+          'SELECT idx, leaf_hash, record FROM transfer_log WHERE idx >= ? ORDER BY idx LIMIT ?',
+        ),
+        latestCheckpoint: db.prepare(
+          'SELECT tree_size, root_hash, time, jws FROM checkpoints ORDER BY tree_size DESC LIMIT 1',
+        ),
+        insertCheckpoint: db.prepare(
+          'INSERT INTO checkpoints (tree_size, root_hash, time, jws) VALUES (?, ?, ?, ?)',
+        ),
+        byExchange: db.prepare(
+          'SELECT idx, leaf_hash, record FROM transfer_log WHERE exchange_id = ? ORDER BY idx',
+        ),
+        bySubject: db.prepare(
+          'SELECT idx, leaf_hash, record FROM transfer_log WHERE subject_ref = ? AND idx < ? ORDER BY idx DESC LIMIT ?',
+        ),
+        purge: db.prepare(
+          'UPDATE transfer_log SET record = NULL WHERE record IS NOT NULL AND retention_until IS NOT NULL AND retention_until < ?',
+        ),
+      };
+    } catch (cause) {
+      throw unavailable(cause, 'the transfer log store cannot be opened');
+    }
+  }
+
+  async append(records: readonly TransferRecord[]): Promise<AppendedLeaf[]> {
+    if (this.#database.db.readonly)
+      throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log is read-only');
+    // Encode before queueing: a malformed record is refused alone (ERR_INTERNAL) without touching the batch.
+    const encoded = records.map((record) => {
+      const bytes = encodeRecord(record);
+      const hash = Buffer.from(recordLeafHash(bytes));
+      // Store exactly the text of the hashed bytes, so re-encoding it gives the same bytes back.
+      return { hash, text: Buffer.from(bytes).toString('utf8') };
+    });
+    try {
+      return await this.#database.write(() => this.#appendInTransaction(encoded));
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+  }
+
+  #appendInTransaction(encoded: readonly { hash: Buffer; text: string }[]): AppendedLeaf[] {
+    const size = this.#stmt.size.get()!.n;
+    const last = this.#stmt.latestCheckpoint.get();
+    if (last && size < last.tree_size) {
+      throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the log is shorter than its last checkpoint');
+    }
+    const range = createCompactRange(size, this.#readNodes(rangeNodes(0, size)));
+    const appended: AppendedLeaf[] = [];
+    for (const { hash, text } of encoded) {
+      const index = range.size;
+      this.#stmt.insertLeaf.run(index, hash, text);
+      for (const node of range.append(hash))
+        this.#stmt.insertNode.run(node.level, node.index, Buffer.from(node.hash));
+      appended.push({ index, leafHash: hash.toString('base64url') });
+    }
+    return appended;
+  }
+
+  #readNodes(refs: readonly NodeRef[]): Uint8Array[] {
+    return refs.map((ref) => {
+      const row = this.#stmt.node.get(ref.level, ref.index);
+      if (!row || row.hash.length !== HASH_SIZE) {
+        throw new GatewayError('ERR_LOG_UNAVAILABLE', 'a Merkle node of the log is missing');
+      }
+      return row.hash;
+    });
+  }
+
+  async size(): Promise<number> {
+    return this.#read(() => this.#stmt.size.get()!.n);
+  }
+
+  async leaf(index: number): Promise<StoredLeaf | undefined> {
+    if (!Number.isSafeInteger(index) || index < 0) return undefined;
+    return this.#read(() => {
+      const row = this.#stmt.leaf.get(index);
+      return row ? toStoredLeaf(row) : undefined;
+    });
+  }
+
+  async nodes(refs: readonly NodeRef[]): Promise<Uint8Array[]> {
+    return this.#read(() => this.#readNodes(refs));
+  }
+
+  async saveCheckpoint(checkpoint: SignedCheckpoint): Promise<void> {
+    if (this.#database.db.readonly)
+      throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log is read-only');
+    try {
+      await this.#database.write(() => {
+        const size = this.#stmt.size.get()!.n;
+        if (checkpoint.treeSize > size) {
+          throw new GatewayError(
+            'ERR_LOG_UNAVAILABLE',
+            'a checkpoint cannot cover leaves the log does not hold',
+          );
+        }
+        const last = this.#stmt.latestCheckpoint.get();
+        if (last) {
+          // Tree size and time never decrease (SECURITY.md): refuse a checkpoint smaller or older than the last.
+          if (checkpoint.treeSize < last.tree_size || checkpoint.time < last.time) {
+            throw new GatewayError('ERR_LOG_UNAVAILABLE', 'a checkpoint may not go back in size or time');
+          }
+          if (checkpoint.treeSize === last.tree_size) {
+            if (checkpoint.rootHash === last.root_hash) return;
+            throw new GatewayError('ERR_LOG_UNAVAILABLE', 'two checkpoints of one size disagree');
+          }
+        }
+        this.#stmt.insertCheckpoint.run(
+          checkpoint.treeSize,
+          checkpoint.rootHash,
+          checkpoint.time,
+          checkpoint.jws,
+        );
+      });
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+  }
+
+  async latestCheckpoint(): Promise<SignedCheckpoint | undefined> {
+    return this.#read(() => {
+      const row = this.#stmt.latestCheckpoint.get();
+      return row ? toCheckpoint(row) : undefined;
+    });
+  }
+
+  async *iterateLeaves(from: number): AsyncIterable<StoredLeaf> {
+    // Keyset pages rather than one open cursor: the connection stays free for writes and node reads between pages.
+    let next = Math.max(0, Math.floor(from));
+    for (;;) {
+      const rows = this.#read(() => this.#stmt.page.all(next, PAGE));
+      for (const row of rows) yield toStoredLeaf(row);
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]!.idx + 1;
+    }
+  }
+
+  /** Every leaf whose record names this exchange, in log order (intent, then outcome). */
+  async recordsByExchange(exchangeId: string): Promise<StoredLeaf[]> {
+    return this.#read(() => this.#stmt.byExchange.all(exchangeId).map(toStoredLeaf));
+  }
+
+  /**
+   * Leaves whose record carries this subject reference, newest first: at most `limit` (default 100, max 1000)
+   * with index below `beforeIndex` (for paging; default: from the end).
+   */
+  async recordsBySubject(
+    subjectRef: string,
+    options: { readonly limit?: number; readonly beforeIndex?: number } = {},
+  ): Promise<StoredLeaf[]> {
+    const limit = Math.min(Math.max(Math.floor(options.limit ?? 100), 1), 1000);
+    const before = options.beforeIndex ?? Number.MAX_SAFE_INTEGER;
+    return this.#read(() => this.#stmt.bySubject.all(subjectRef, before, limit).map(toStoredLeaf));
+  }
+
+  /**
+   * Purges the content of records whose `retentionUntil` (ISO date) is before `today` (ISO date): the record
+   * becomes null, the leaf hash and Merkle nodes stay, so proofs still verify (DESIGN.md "Retention").
+   * Resolves with the number of records purged. Throws ERR_LOG_UNAVAILABLE.
+   */
+  async purgeRecords(today: string): Promise<number> {
+    try {
+      return await this.#database.write(() => this.#stmt.purge.run(today).changes);
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+  }
+
+  #read<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (cause) {
+      throw unavailable(cause, 'the transfer log cannot be read');
+    }
+  }
+}
