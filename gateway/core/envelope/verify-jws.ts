@@ -49,7 +49,7 @@ export interface VerifiedJws {
 }
 
 export const JWS_DEFAULT_MAX_LENGTH = 65_536;
-const MAX_HEADER_LENGTH = 1_024;
+const MAX_HEADER_LENGTH = 4_096;
 
 const COMPACT_JWS = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 const ALLOWED_HEADER_MEMBERS: ReadonlySet<string> = new Set(['alg', 'kid', 'typ', 'crit']);
@@ -146,12 +146,19 @@ export async function verifyCompactJws(
   if (token.length > maxLength) throw new GatewayError('ERR_TOO_LARGE', 'token too long');
   const match = COMPACT_JWS.exec(token);
   if (match === null) throw new GatewayError('ERR_REQUEST_MALFORMED', 'not a compact JWS');
-  const [, headerPart = '', payloadPart = ''] = match;
+  const [, headerPart = '', payloadPart = '', signaturePart = ''] = match;
   if (headerPart.length > MAX_HEADER_LENGTH) throw new GatewayError('ERR_TOO_LARGE', 'JWS header too long');
 
   const rawHeader = parseObject(decodePart(headerPart, 'JWS header'), 'JWS header', MAX_HEADER_LENGTH);
   const payload = parseObject(decodePart(payloadPart, 'JWS payload'), 'JWS payload', maxLength);
   const claimed = pickClaimedValues(payload);
+  // jose decodes the signature leniently; a non-canonical encoding would be a second token for one signature.
+  if (Buffer.from(signaturePart, 'base64url').toString('base64url') !== signaturePart) {
+    throw attachClaimed(
+      new GatewayError('ERR_REQUEST_MALFORMED', 'JWS signature is not canonical base64url'),
+      claimed,
+    );
+  }
 
   try {
     const header = checkHeader(rawHeader, options);
