@@ -1,0 +1,206 @@
+/**
+ * The gateway's configuration: the only reader of process.env (STYLE.md). Settings are read once, coerced from
+ * their string form, validated against schemas/config.schema.json and deep-frozen, as fastify does at boot. An
+ * invalid setting stops the start with an error that names the environment variable, never its value (a
+ * DATABASE_URL may hold a password).
+ */
+import { resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import configSchema from '../schemas/config.schema.json' with { type: 'json' };
+import type { LogLevel } from './log.js';
+import { fromRoot } from './paths.js';
+
+export type JwsAlg = 'ES256' | 'PS256' | 'EdDSA';
+
+export interface Config {
+  /** PORT; 0 picks a free port. */
+  readonly port: number;
+  /** HOST */
+  readonly host: string;
+  /** OOG_DATA_DIR, absolute */
+  readonly dataDir: string;
+  /** DATABASE_URL (postgres://…); absent: embedded SQLite in dataDir */
+  readonly databaseUrl?: string;
+  /** OOG_DEMO */
+  readonly demo: boolean;
+  /** OOG_GATEWAY_ID */
+  readonly gatewayId: string;
+  /** OOG_PARTICIPANTS_FILE, absolute */
+  readonly participantsFile: string;
+  /** OOG_POLICIES_DIR, absolute */
+  readonly policiesDir: string;
+  /** OOG_GATEWAY_KEY, absolute path of the gateway's PKCS#8 PEM signing key */
+  readonly gatewayKeyFile: string;
+  /** OOG_JWS_ALGS */
+  readonly jwsAlgs: readonly JwsAlg[];
+  /** OOG_MAX_AGE_S */
+  readonly maxAgeS: number;
+  /** OOG_SKEW_S */
+  readonly skewS: number;
+  /** OOG_PROVIDER_TIMEOUT_MS */
+  readonly providerTimeoutMs: number;
+  /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
+  readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
+  /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
+  readonly subjectKeyFile: string;
+  /** LOG_LEVEL */
+  readonly logLevel: LogLevel;
+  /** Body limits of the HTTP layer; not read from the environment. */
+  readonly http: { readonly jsonLimitBytes: number; readonly evidenceLimitBytes: number };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]?: T[K] extends readonly (infer U)[] ? readonly U[] : T[K] };
+
+/** What code (tests, CLI flags) may set over the environment; nested objects merge member by member. */
+export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http'> {
+  readonly idp?: Mutable<Config['idp']>;
+  readonly http?: Mutable<Config['http']>;
+}
+
+/** Config member (as a JSON pointer) → the environment variable that sets it, for error messages. */
+const VARIABLE_OF: Readonly<Record<string, string>> = {
+  '/port': 'PORT',
+  '/host': 'HOST',
+  '/dataDir': 'OOG_DATA_DIR',
+  '/databaseUrl': 'DATABASE_URL',
+  '/demo': 'OOG_DEMO',
+  '/gatewayId': 'OOG_GATEWAY_ID',
+  '/participantsFile': 'OOG_PARTICIPANTS_FILE',
+  '/policiesDir': 'OOG_POLICIES_DIR',
+  '/gatewayKeyFile': 'OOG_GATEWAY_KEY',
+  '/jwsAlgs': 'OOG_JWS_ALGS',
+  '/maxAgeS': 'OOG_MAX_AGE_S',
+  '/skewS': 'OOG_SKEW_S',
+  '/providerTimeoutMs': 'OOG_PROVIDER_TIMEOUT_MS',
+  '/idp/issuer': 'OOG_IDP_ISSUER',
+  '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
+  '/idp/audience': 'OOG_IDP_AUDIENCE',
+  '/subjectKeyFile': 'OOG_SUBJECT_KEY_FILE',
+  '/logLevel': 'LOG_LEVEL',
+};
+
+/** Example material shipped with the project: resolved against the project root, not the working directory. */
+const EXAMPLE_DEFAULTS = {
+  participantsFile: 'certs-example/participants.json',
+  policiesDir: 'policies',
+  gatewayKeyFile: 'certs-example/gateway.key.pem',
+} as const;
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats.default(ajv, ['uri']);
+const validateConfig = ajv.compile(configSchema);
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** An unset or empty variable is absent. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Integers in plain decimal; anything else is passed on as a string so that the schema names the variable. */
+function integer(text: string | undefined): number | string | undefined {
+  return text !== undefined && /^-?[0-9]{1,15}$/.test(text) ? Number(text) : text;
+}
+
+function boolean(text: string | undefined): boolean | string | undefined {
+  if (text === undefined) return undefined;
+  const lower = text.toLowerCase();
+  if (lower === 'true' || lower === '1' || lower === 'yes' || lower === 'on') return true;
+  if (lower === 'false' || lower === '0' || lower === 'no' || lower === 'off') return false;
+  return text;
+}
+
+function list(text: string | undefined): string[] | undefined {
+  return text?.split(',').map((item) => item.trim());
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function describe(error: ErrorObject): string {
+  let pointer = error.instancePath;
+  if (error.keyword === 'dependentRequired' || error.keyword === 'required') {
+    pointer = `${pointer}/${String((error.params as { missingProperty?: string }).missingProperty)}`;
+  }
+  const name =
+    VARIABLE_OF[pointer] ?? VARIABLE_OF[pointer.replace(/\/[0-9]+$/, '')] ?? (pointer || 'configuration');
+  return `${name} ${error.message ?? 'is invalid'}`;
+}
+
+/**
+ * Reads, validates and freezes the configuration. Throws an Error naming each invalid variable (never its
+ * value). `overrides` (config members, not variable names) take precedence over the environment.
+ */
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
+  const fromEnv = dropUndefined({
+    port: integer(read(env, 'PORT')),
+    host: read(env, 'HOST'),
+    dataDir: read(env, 'OOG_DATA_DIR'),
+    databaseUrl: read(env, 'DATABASE_URL'),
+    demo: boolean(read(env, 'OOG_DEMO')),
+    gatewayId: read(env, 'OOG_GATEWAY_ID'),
+    participantsFile: read(env, 'OOG_PARTICIPANTS_FILE'),
+    policiesDir: read(env, 'OOG_POLICIES_DIR'),
+    gatewayKeyFile: read(env, 'OOG_GATEWAY_KEY'),
+    jwsAlgs: list(read(env, 'OOG_JWS_ALGS')),
+    maxAgeS: integer(read(env, 'OOG_MAX_AGE_S')),
+    skewS: integer(read(env, 'OOG_SKEW_S')),
+    providerTimeoutMs: integer(read(env, 'OOG_PROVIDER_TIMEOUT_MS')),
+    subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
+    logLevel: read(env, 'LOG_LEVEL'),
+  });
+  const idpFromEnv = dropUndefined({
+    issuer: read(env, 'OOG_IDP_ISSUER'),
+    jwksUrl: read(env, 'OOG_IDP_JWKS_URL'),
+    audience: read(env, 'OOG_IDP_AUDIENCE'),
+  });
+  const merged: Record<string, unknown> = {
+    ...fromEnv,
+    ...dropUndefined(overrides),
+    idp: { ...idpFromEnv, ...dropUndefined(overrides.idp ?? {}) },
+    http: {
+      jsonLimitBytes: 64 * 1024,
+      evidenceLimitBytes: 256 * 1024,
+      ...dropUndefined(overrides.http ?? {}),
+    },
+  };
+
+  const pathOr = (key: string, fallback: () => string): string =>
+    typeof merged[key] === 'string' ? resolve(merged[key]) : fallback();
+  const dataDir = pathOr('dataDir', () => resolve('data'));
+  const candidate: Record<string, unknown> = {
+    port: 8080,
+    host: '127.0.0.1',
+    demo: false,
+    gatewayId: 'oog:demo-gateway',
+    jwsAlgs: ['ES256', 'PS256', 'EdDSA'],
+    maxAgeS: 300,
+    skewS: 60,
+    providerTimeoutMs: 10_000,
+    logLevel: 'info',
+    ...merged,
+    dataDir,
+    participantsFile: pathOr('participantsFile', () => fromRoot(EXAMPLE_DEFAULTS.participantsFile)),
+    policiesDir: pathOr('policiesDir', () => fromRoot(EXAMPLE_DEFAULTS.policiesDir)),
+    gatewayKeyFile: pathOr('gatewayKeyFile', () => fromRoot(EXAMPLE_DEFAULTS.gatewayKeyFile)),
+    subjectKeyFile: pathOr('subjectKeyFile', () => resolve(dataDir, 'subject.key')),
+  };
+
+  if (!validateConfig(candidate)) {
+    const problems = [...new Set((validateConfig.errors ?? []).map(describe))];
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return deepFreeze(candidate as unknown as Config);
+}

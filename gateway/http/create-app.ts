@@ -1,0 +1,174 @@
+/**
+ * Builds the gateway's Express 5 app (DESIGN.md "http", SECURITY.md "HTTP"). The request lifecycle:
+ *
+ *   1. access log (pino-http: method, route, status, ms, requestId — no URL, headers or body)
+ *   2. security headers (helmet, CSP default-src 'none'), Cache-Control: no-store
+ *   3. metrics
+ *   4. Content-Encoding other than identity → 415 ERR_MEDIA_TYPE (nothing is decompressed)
+ *   5. body parsers by media type, with limits: application/jose and application/xml as raw bytes
+ *      (the JWS/XMLDSig is verified over them), application/json parsed
+ *   6. openapi-backend: route, media type, bearer check, validation, handler (gateway/http/openapi-adapter.ts)
+ *   7. any error → problem+json (gateway/http/problem.ts)
+ */
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { Application, NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { GatewayError } from '../core/index.js';
+import type { Config } from '../config.js';
+import { createConsentHandlers } from './handlers/consent-handlers.js';
+import { createExchangeHandlers } from './handlers/exchange-handlers.js';
+import { createOperationsHandlers } from './handlers/operations-handlers.js';
+import { createHttpMetrics, observeRequests, routeOf } from './metrics.js';
+import { createOpenApiAdapter } from './openapi-adapter.js';
+import { createProblemResponder } from './problem.js';
+import type { HttpServices } from './services.js';
+
+export interface CreateAppOptions {
+  readonly services: HttpServices;
+  /** Only the HTTP limits are read; pass the whole Config. */
+  readonly config: Pick<Config, 'http'>;
+  readonly logger: Logger;
+}
+
+/** Media types whose bodies reach the core as the exact bytes received. */
+export const RAW_MEDIA_TYPES = ['application/jose', 'application/xml'] as const;
+
+/** body-parser's error `type` → the gateway's code (PROTOCOL.md §6). */
+function fromBodyParser(error: unknown): GatewayError | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
+  switch ((error as { type: unknown }).type) {
+    case 'entity.too.large':
+      return new GatewayError('ERR_TOO_LARGE', 'the request body is over the limit', { cause: error });
+    case 'entity.parse.failed':
+      return new GatewayError('ERR_REQUEST_MALFORMED', 'the body is not parseable JSON', { cause: error });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GatewayError('ERR_MEDIA_TYPE', 'unsupported content encoding or charset', { cause: error });
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'entity.verify.failed':
+      return new GatewayError('ERR_REQUEST_MALFORMED', 'the request body was not received intact', {
+        cause: error,
+      });
+    default:
+      return undefined;
+  }
+}
+
+/** Refuses compressed bodies: decompression would let a small request become a large one (a zip bomb). */
+function refuseContentEncoding(req: Request, _res: Response, next: NextFunction): void {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    next(new GatewayError('ERR_MEDIA_TYPE', 'Content-Encoding is not supported; send the body uncompressed'));
+    return;
+  }
+  next();
+}
+
+/**
+ * The app, ready to hand to startServer. `app.locals.ready` settles once the OpenAPI document is compiled
+ * (startServer awaits it). Throws at once if the document is invalid or an operation has no handler.
+ */
+export function createApp({ services, config, logger }: CreateAppOptions): Application {
+  const registry = services.metrics ?? new Registry();
+  const metrics = createHttpMetrics(registry);
+  const respondProblem = createProblemResponder(logger);
+
+  const adapter = createOpenApiAdapter({
+    handlers: {
+      ...createExchangeHandlers(services.exchange),
+      ...createConsentHandlers(services.consents),
+      ...createOperationsHandlers({ health: services.health, jwks: services.jwks, registry }),
+    },
+    securityHandlers: {
+      citizenBearer: (bearer) => services.auth.citizen(bearer),
+      agencyBearer: (bearer) => services.auth.agency(bearer),
+      dpoBearer: (bearer) => services.auth.dpo(bearer),
+    },
+    respondProblem,
+  });
+
+  const app = express();
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
+  app.set('x-powered-by', false);
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.set('trust proxy', false);
+  app.locals['ready'] = adapter.ready;
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      quietReqLogger: true,
+      quietResLogger: true,
+      customAttributeKeys: { reqId: 'requestId' },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      customSuccessMessage: () => 'http.request',
+      customErrorMessage: () => 'http.request',
+      customSuccessObject: (req, res, value: { responseTime: number }) => ({
+        method: req.method,
+        route: routeOf(res as Response),
+        status: res.statusCode,
+        ms: value.responseTime,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      }),
+      customErrorObject: (req, res, _error, value: { responseTime: number }) => ({
+        method: req.method,
+        route: routeOf(res as Response),
+        status: res.statusCode,
+        ms: value.responseTime,
+      }),
+      serializers: {
+        req: (req: { method?: string }) => ({ method: req.method }),
+        res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+      },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'none'"],
+          'base-uri': ["'none'"],
+          'form-action': ["'none'"],
+          'frame-ancestors': ["'none'"],
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    // Answers carry personal data; handlers that serve public material (JWKS) relax this.
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(observeRequests(metrics));
+  app.use(refuseContentEncoding);
+  app.use(express.raw({ type: [...RAW_MEDIA_TYPES], limit: config.http.evidenceLimitBytes, inflate: false }));
+  app.use(
+    express.json({
+      type: 'application/json',
+      limit: config.http.jsonLimitBytes,
+      strict: true,
+      inflate: false,
+    }),
+  );
+  app.use(adapter.middleware);
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    respondProblem(req, res, fromBodyParser(error) ?? error);
+  });
+  return app;
+}

@@ -1,0 +1,20 @@
+export { createApp, RAW_MEDIA_TYPES } from './create-app.js';
+export type { CreateAppOptions } from './create-app.js';
+export { startServer, SERVER_TIMEOUTS } from './start-server.js';
+export type { RunningServer } from './start-server.js';
+export { createProblemResponder, PROBLEM_MEDIA_TYPE, toProblem } from './problem.js';
+export type { Problem, ProblemOptions, ProblemResponder } from './problem.js';
+export { createHttpMetrics, createMetricsRegistry } from './metrics.js';
+export type { HttpMetrics } from './metrics.js';
+export { bearerOf, createOpenApiAdapter, readOpenApiDocument } from './openapi-adapter.js';
+export type { OperationContext, OperationHandler, Reply, SecurityHandler } from './openapi-adapter.js';
+export type {
+  Authenticator,
+  ConsentRequest,
+  ConsentService,
+  EvidenceMediaType,
+  EvidenceSubmission,
+  ExchangeService,
+  HealthService,
+  HttpServices,
+} from './services.js';

@@ -1,0 +1,79 @@
+/**
+ * What the HTTP layer needs from the rest of the gateway, named by role. The composition root (gateway/main.ts)
+ * adapts the exchange pipeline, consent service, bearer verifiers and stores to these shapes; tests pass fakes.
+ * Every method may throw a GatewayError; anything else thrown becomes ERR_INTERNAL with no detail.
+ */
+import type { JWK } from 'jose';
+import type { Registry } from 'prom-client';
+import type { ConsentRecord } from '../core/index.js';
+
+export type EvidenceMediaType = 'application/jose' | 'application/xml';
+
+export interface EvidenceSubmission {
+  /** The request body exactly as received: the signature is verified over these bytes. */
+  readonly body: Buffer;
+  readonly contentType: EvidenceMediaType;
+  /** The HTTP request id, also in the access log line (not an exchange or message id). */
+  readonly requestId: string;
+}
+
+export interface ExchangeService {
+  /**
+   * Runs one evidence request (PROTOCOL.md §1). 200 with `{ exchangeId, status: 'released', evidence, receipt }`
+   * or 202 with `{ exchangeId, status: 'awaiting-citizen' }`; a refusal throws GatewayError.
+   */
+  submit(submission: EvidenceSubmission): Promise<{ readonly status: 200 | 202; readonly body: object }>;
+  /** The exchange as its consumer sees it (PROTOCOL.md §1c), or undefined if unknown or another agency's. */
+  get(query: { readonly exchangeId: string; readonly agency: string }): Promise<object | undefined>;
+}
+
+/** A consent as the citizen asks for it (PROTOCOL.md §3); the citizen is the authenticated subject. */
+export interface ConsentRequest {
+  readonly consumer: string;
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  /** ms since epoch; absent for no end */
+  readonly validUntil?: number;
+  readonly singleUse: boolean;
+}
+
+export interface ConsentService {
+  /** All consents of this citizen, newest first. */
+  list(subjectIdnr: string): Promise<readonly ConsentRecord[]>;
+  /** Records a consent and returns it with the gateway's signed receipt (compact JWS). */
+  give(
+    subjectIdnr: string,
+    request: ConsentRequest,
+  ): Promise<{ readonly consent: ConsentRecord; readonly receipt: string }>;
+  /**
+   * Appends a `withdrawn` event and returns the consent; undefined if no such consent exists for THIS citizen
+   * (unknown and someone else's must be indistinguishable).
+   */
+  withdraw(subjectIdnr: string, id: string): Promise<ConsentRecord | undefined>;
+}
+
+/** Bearer checks per audience. Each throws GatewayError ERR_AUTH (no or bad token) or ERR_FORBIDDEN (wrong role). */
+export interface Authenticator {
+  /** An OIDC token naming a citizen (claim `idnr` or `sub`). */
+  citizen(bearer: string): Promise<{ readonly idnr: string }>;
+  /** An OIDC token with role `dpo`, optionally limited to participant ids. */
+  dpo(bearer: string): Promise<{ readonly participants?: readonly string[] }>;
+  /** An `agency-auth+jwt` signed by a registered agency's own key. */
+  agency(bearer: string): Promise<{ readonly agency: string }>;
+}
+
+export interface HealthService {
+  /** Stores reachable, keys loaded; `checks` names each check (no details: /readyz is public). */
+  ready(): Promise<{ readonly ok: boolean; readonly checks: Readonly<Record<string, boolean>> }>;
+}
+
+export interface HttpServices {
+  readonly exchange: ExchangeService;
+  readonly consents: ConsentService;
+  readonly auth: Authenticator;
+  readonly health: HealthService;
+  /** The gateway's public signing keys (current and, during rotation, previous). */
+  readonly jwks: () => { readonly keys: readonly JWK[] };
+  /** Where /metrics reads from; other parts register their metrics on it. A fresh registry if absent. */
+  readonly metrics?: Registry;
+}

@@ -1,0 +1,102 @@
+/**
+ * The gateway's root logger (SECURITY.md "HTTP": one line per event, control characters escaped, no IDNr, token
+ * or payload in clear). pino writes one JSON object per line and escapes control characters in every string, so
+ * a "\n" in a message cannot forge a second line. `redact` removes the fields that carry personal data or
+ * credentials; a last-resort scrub masks anything shaped like an IDNr in messages and serialised errors.
+ */
+import { pino } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Where lines go; stdout by default. Tests pass a stream that collects lines. */
+  readonly destination?: DestinationStream;
+}
+
+/** Paths whose values never reach the log. `*` covers one level, so the common nestings are listed. */
+export const REDACT_PATHS: readonly string[] = [
+  'idnr',
+  '*.idnr',
+  'subject',
+  '*.subject',
+  'subjectIdnr',
+  '*.subjectIdnr',
+  'token',
+  '*.token',
+  'bearer',
+  '*.bearer',
+  'authorization',
+  '*.authorization',
+  'headers',
+  '*.headers',
+  'cookie',
+  '*.cookie',
+  'cookies',
+  '*.cookies',
+  'body',
+  '*.body',
+  'payload',
+  '*.payload',
+  'evidence',
+  '*.evidence',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'privateKey',
+  '*.privateKey',
+];
+
+/** Eleven digits standing alone: the shape of an IDNr (§ 1 IDNrG). Masked wherever free text is logged. */
+const IDNR_LIKE = /(?<![0-9])[0-9]{11}(?![0-9])/g;
+const BEARER_LIKE = /(bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi;
+
+/** Masks IDNr-shaped digit runs and bearer tokens in free text. */
+export function scrubText(text: string): string {
+  return text.replace(IDNR_LIKE, '[idnr]').replace(BEARER_LIKE, '$1[token]');
+}
+
+function scrubDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth - 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, depth - 1);
+  return out;
+}
+
+/** Creates the root logger. Call once at start-up; everything else uses `logger.child(...)`. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      formatters: {
+        // Free-text members (a note, a reason) could quote an IDNr; errors are scrubbed by their serializer.
+        log: (object) => {
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(object)) out[k] = v instanceof Error ? v : scrubDeep(v, 4);
+          return out;
+        },
+      },
+      serializers: {
+        // A cause's message or stack may quote input (an IDNr in a parse error): scrub it before it is written.
+        err: (error: unknown) => scrubDeep(pino.stdSerializers.errWithCause(error as Error), 4),
+      },
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg));
+          return method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+export type { Logger };

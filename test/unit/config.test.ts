@@ -1,0 +1,132 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { expect } from 'chai';
+import { loadConfig } from '../../gateway/config.js';
+import { fromRoot } from '../../gateway/paths.js';
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when the environment is empty', () => {
+    const config = loadConfig({});
+    expect(config).to.deep.include({
+      port: 8080,
+      host: '127.0.0.1',
+      demo: false,
+      gatewayId: 'oog:demo-gateway',
+      jwsAlgs: ['ES256', 'PS256', 'EdDSA'],
+      maxAgeS: 300,
+      skewS: 60,
+      providerTimeoutMs: 10_000,
+      logLevel: 'info',
+      dataDir: resolve('data'),
+      participantsFile: fromRoot('certs-example/participants.json'),
+      policiesDir: fromRoot('policies'),
+      subjectKeyFile: join(resolve('data'), 'subject.key'),
+    });
+    expect(config.databaseUrl).to.equal(undefined);
+    expect(config.idp).to.deep.equal({});
+    expect(config.http).to.deep.equal({ jsonLimitBytes: 65536, evidenceLimitBytes: 262144 });
+    expect(isAbsolute(config.gatewayKeyFile)).to.equal(true);
+  });
+
+  it('reads and coerces every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      OOG_DATA_DIR: '/var/lib/oog',
+      DATABASE_URL: 'postgres://oog@db/oog',
+      OOG_DEMO: 'true',
+      OOG_GATEWAY_ID: 'oog:land-gateway',
+      OOG_PARTICIPANTS_FILE: '/etc/oog/participants.json',
+      OOG_POLICIES_DIR: '/etc/oog/policies',
+      OOG_GATEWAY_KEY: '/etc/oog/gateway.key.pem',
+      OOG_JWS_ALGS: 'ES256, EdDSA',
+      OOG_MAX_AGE_S: '120',
+      OOG_SKEW_S: '30',
+      OOG_PROVIDER_TIMEOUT_MS: '2500',
+      OOG_IDP_ISSUER: 'https://idp.example',
+      OOG_IDP_JWKS_URL: 'https://idp.example/jwks',
+      OOG_IDP_AUDIENCE: 'oog',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).to.deep.include({
+      port: 0,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/oog',
+      databaseUrl: 'postgres://oog@db/oog',
+      demo: true,
+      gatewayId: 'oog:land-gateway',
+      participantsFile: '/etc/oog/participants.json',
+      policiesDir: '/etc/oog/policies',
+      gatewayKeyFile: '/etc/oog/gateway.key.pem',
+      jwsAlgs: ['ES256', 'EdDSA'],
+      maxAgeS: 120,
+      skewS: 30,
+      providerTimeoutMs: 2500,
+      idp: { issuer: 'https://idp.example', jwksUrl: 'https://idp.example/jwks', audience: 'oog' },
+      subjectKeyFile: '/var/lib/oog/subject.key',
+      logLevel: 'warn',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', OOG_DEMO: ' ' })).to.deep.include({ port: 8080, demo: false });
+  });
+
+  it('lets overrides win over the environment', () => {
+    const config = loadConfig(
+      { PORT: '9000', OOG_DEMO: 'false' },
+      { port: 0, demo: true, http: { jsonLimitBytes: 2048 } },
+    );
+    expect(config).to.deep.include({ port: 0, demo: true });
+    expect(config.http).to.deep.equal({ jsonLimitBytes: 2048, evidenceLimitBytes: 262144 });
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).to.equal(true);
+    expect(Object.isFrozen(config.jwsAlgs)).to.equal(true);
+    expect(Object.isFrozen(config.http)).to.equal(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).to.throw(TypeError);
+  });
+
+  const invalid: [string, Record<string, string>][] = [
+    ['PORT', { PORT: '80a' }],
+    ['PORT', { PORT: '70000' }],
+    ['HOST', { HOST: 'evil host/' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://root:hunter2@db/x' }],
+    ['OOG_DEMO', { OOG_DEMO: 'maybe' }],
+    ['OOG_GATEWAY_ID', { OOG_GATEWAY_ID: 'no-prefix' }],
+    ['OOG_JWS_ALGS', { OOG_JWS_ALGS: 'ES256,HS256' }],
+    ['OOG_JWS_ALGS', { OOG_JWS_ALGS: 'none' }],
+    ['OOG_MAX_AGE_S', { OOG_MAX_AGE_S: '-5' }],
+    ['OOG_SKEW_S', { OOG_SKEW_S: '1.5' }],
+    ['OOG_PROVIDER_TIMEOUT_MS', { OOG_PROVIDER_TIMEOUT_MS: 'soon' }],
+    ['OOG_IDP_JWKS_URL', { OOG_IDP_ISSUER: 'https://idp.example', OOG_IDP_AUDIENCE: 'oog' }],
+    [
+      'OOG_IDP_JWKS_URL',
+      { OOG_IDP_ISSUER: 'https://i', OOG_IDP_AUDIENCE: 'a', OOG_IDP_JWKS_URL: 'file:///x' },
+    ],
+    ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+  ];
+  for (const [variable, env] of invalid) {
+    it(`refuses an invalid ${variable} (${JSON.stringify(env)}), naming the variable`, () => {
+      expect(refusal(() => loadConfig(env))).to.include(variable);
+    });
+  }
+
+  it('never echoes the value of an invalid variable', () => {
+    expect(refusal(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' }))).not.to.include(
+      'hunter2',
+    );
+  });
+});
