@@ -134,6 +134,29 @@ describe('SqliteTransferLogStore', () => {
     });
   });
 
+  describe('nodes', () => {
+    it('answers in argument order for mixed point and run reads, and refuses a missing node', async () => {
+      const { store, records } = await filledLog(64);
+      const all = records.map(encodeRecord);
+      const refs = [
+        ...Array.from({ length: 20 }, (_, i) => ({ level: 0, index: 40 - i })),
+        { level: 3, index: 5 },
+        ...Array.from({ length: 12 }, (_, i) => ({ level: 1, index: i })),
+        { level: 6, index: 0 },
+        { level: 0, index: 3 },
+      ];
+      const expected = refs.map((r) =>
+        naiveRoot(all.slice(r.index * 2 ** r.level, (r.index + 1) * 2 ** r.level)),
+      );
+      expect((await store.nodes(refs)).map((h) => Buffer.from(h).toString('hex'))).to.deep.equal(
+        expected.map((h) => h.toString('hex')),
+      );
+      expect(await codeOf(store.nodes([...refs, { level: 0, index: 64 }]))).to.equal('ERR_LOG_UNAVAILABLE');
+      const run = Array.from({ length: 16 }, (_, i) => ({ level: 0, index: 56 + i }));
+      expect(await codeOf(store.nodes(run))).to.equal('ERR_LOG_UNAVAILABLE');
+    });
+  });
+
   describe('saveCheckpoint', () => {
     it('refuses a checkpoint smaller, older or larger than the log, with ERR_LOG_UNAVAILABLE', async () => {
       const { store, log } = await filledLog(5);
@@ -248,6 +271,16 @@ describe('SqliteTransferLogStore', () => {
         ok: false,
         firstBadIndex: 12,
         reason: 'node-mismatch',
+      });
+    });
+
+    it('names the first leaf under a deleted node', async () => {
+      const { log } = await filledLog(40);
+      sideConnection().prepare('DELETE FROM merkle_nodes WHERE level = 1 AND idx = 10').run();
+      expect(await log.verifyStored()).to.deep.include({
+        ok: false,
+        firstBadIndex: 20,
+        reason: 'node-missing',
       });
     });
 

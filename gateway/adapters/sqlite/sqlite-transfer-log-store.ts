@@ -67,6 +67,8 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
 
 /** Rows read per page while streaming the log. */
 const PAGE = 2048;
+/** Consecutive node indexes from which one range query beats point reads. */
+const MIN_RUN = 8;
 
 interface LeafRow {
   idx: number;
@@ -99,6 +101,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
   readonly #stmt: {
     size: Database.Statement<[], { n: number }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
+    nodeRange: Database.Statement<[number, number, number], { hash: Buffer }>;
     insertLeaf: Database.Statement<[number, Buffer, string]>;
     insertNode: Database.Statement<[number, number, Buffer]>;
     leaf: Database.Statement<[number], LeafRow>;
@@ -119,6 +122,9 @@ export class SqliteTransferLogStore implements TransferLogStore {
       this.#stmt = {
         size: db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM transfer_log'),
         node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
+        nodeRange: db.prepare(
+          'SELECT hash FROM merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx',
+        ),
         insertLeaf: db.prepare('INSERT INTO transfer_log (idx, leaf_hash, record) VALUES (?, ?, ?)'),
         insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
         leaf: db.prepare('SELECT idx, leaf_hash, record FROM transfer_log WHERE idx = ?'),
@@ -182,13 +188,42 @@ export class SqliteTransferLogStore implements TransferLogStore {
   }
 
   #readNodes(refs: readonly NodeRef[]): Uint8Array[] {
-    return refs.map((ref) => {
-      const row = this.#stmt.node.get(ref.level, ref.index);
-      if (!row || row.hash.length !== HASH_SIZE) {
-        throw new GatewayError('ERR_LOG_UNAVAILABLE', 'a Merkle node of the log is missing');
+    const out = new Array<Uint8Array>(refs.length);
+    const missing = (): GatewayError =>
+      new GatewayError('ERR_LOG_UNAVAILABLE', 'a Merkle node of the log is missing');
+    // Proofs ask for a handful of nodes; verifying the stored tree asks for thousands in runs of consecutive
+    // indexes per level. Runs are read with one range query each, which is several times faster than point reads.
+    const order = refs
+      .map((_, i) => i)
+      .sort((a, b) => refs[a]!.level - refs[b]!.level || refs[a]!.index - refs[b]!.index);
+    for (let start = 0; start < order.length;) {
+      const first = refs[order[start]!]!;
+      let end = start + 1;
+      while (
+        end < order.length &&
+        refs[order[end]!]!.level === first.level &&
+        refs[order[end]!]!.index === first.index + (end - start)
+      ) {
+        end++;
       }
-      return row.hash;
-    });
+      if (end - start >= MIN_RUN) {
+        const rows = this.#stmt.nodeRange.all(first.level, first.index, first.index + (end - start - 1));
+        if (rows.length !== end - start) throw missing();
+        rows.forEach((row, k) => {
+          if (row.hash.length !== HASH_SIZE) throw missing();
+          out[order[start + k]!] = row.hash;
+        });
+      } else {
+        for (let k = start; k < end; k++) {
+          const ref = refs[order[k]!]!;
+          const row = this.#stmt.node.get(ref.level, ref.index);
+          if (!row || row.hash.length !== HASH_SIZE) throw missing();
+          out[order[k]!] = row.hash;
+        }
+      }
+      start = end;
+    }
+    return out;
   }
 
   async size(): Promise<number> {
