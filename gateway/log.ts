@@ -67,6 +67,10 @@ function scrubDeep(value: unknown, depth: number): unknown {
   return out;
 }
 
+function serializeError(error: Error): unknown {
+  return pino.stdSerializers.errWithCause(error);
+}
+
 /** Creates the root logger. Call once at start-up; everything else uses `logger.child(...)`. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -77,16 +81,17 @@ export function createLogger(options: LoggerOptions): Logger {
       messageKey: 'msg',
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       formatters: {
-        // Free-text members (a note, a reason) could quote an IDNr; errors are scrubbed by their serializer.
+        // Free-text members (a note, a reason, an error's message or stack) could quote an IDNr or a token.
+        // Errors are serialised here, before any serializer of a child logger (pino-http brings its own) runs.
         log: (object) => {
           const out: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(object)) out[k] = v instanceof Error ? v : scrubDeep(v, 4);
+          for (const [k, v] of Object.entries(object))
+            out[k] = scrubDeep(v instanceof Error ? serializeError(v) : v, 6);
           return out;
         },
       },
       serializers: {
-        // A cause's message or stack may quote input (an IDNr in a parse error): scrub it before it is written.
-        err: (error: unknown) => scrubDeep(pino.stdSerializers.errWithCause(error as Error), 4),
+        err: (error: unknown) => scrubDeep(error instanceof Error ? serializeError(error) : error, 6),
       },
       hooks: {
         logMethod(args, method) {

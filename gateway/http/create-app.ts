@@ -5,10 +5,11 @@
  *   2. security headers (helmet, CSP default-src 'none'), Cache-Control: no-store
  *   3. metrics
  *   4. Content-Encoding other than identity → 415 ERR_MEDIA_TYPE (nothing is decompressed)
- *   5. body parsers by media type, with limits: application/jose and application/xml as raw bytes
- *      (the JWS/XMLDSig is verified over them), application/json parsed
- *   6. openapi-backend: route, media type, bearer check, validation, handler (gateway/http/openapi-adapter.ts)
- *   7. any error → problem+json (gateway/http/problem.ts)
+ *   5. openapi-backend (gateway/http/openapi-adapter.ts): route; media type checked against the operation
+ *      (415); body read by the parser of that media type, with limits — application/jose and application/xml
+ *      as raw bytes (the JWS/XMLDSig is verified over them), application/json parsed; bearer check;
+ *      validation; handler
+ *   6. any error → problem+json (gateway/http/problem.ts)
  */
 import { randomUUID } from 'node:crypto';
 import express from 'express';
@@ -33,9 +34,6 @@ export interface CreateAppOptions {
   readonly config: Pick<Config, 'http'>;
   readonly logger: Logger;
 }
-
-/** Media types whose bodies reach the core as the exact bytes received. */
-export const RAW_MEDIA_TYPES = ['application/jose', 'application/xml'] as const;
 
 /** body-parser's error `type` → the gateway's code (PROTOCOL.md §6). */
 function fromBodyParser(error: unknown): GatewayError | undefined {
@@ -78,6 +76,8 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
   const metrics = createHttpMetrics(registry);
   const respondProblem = createProblemResponder(logger);
 
+  // `type: () => true`: the adapter has already matched the media type against the operation's declared ones.
+  const rawParser = express.raw({ type: () => true, limit: config.http.evidenceLimitBytes, inflate: false });
   const adapter = createOpenApiAdapter({
     handlers: {
       ...createExchangeHandlers(services.exchange),
@@ -90,6 +90,16 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
       dpoBearer: (bearer) => services.auth.dpo(bearer),
     },
     respondProblem,
+    bodyParsers: {
+      'application/jose': rawParser,
+      'application/xml': rawParser,
+      'application/json': express.json({
+        type: () => true,
+        limit: config.http.jsonLimitBytes,
+        strict: true,
+        inflate: false,
+      }),
+    },
   });
 
   const app = express();
@@ -156,15 +166,6 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
   });
   app.use(observeRequests(metrics));
   app.use(refuseContentEncoding);
-  app.use(express.raw({ type: [...RAW_MEDIA_TYPES], limit: config.http.evidenceLimitBytes, inflate: false }));
-  app.use(
-    express.json({
-      type: 'application/json',
-      limit: config.http.jsonLimitBytes,
-      strict: true,
-      inflate: false,
-    }),
-  );
   app.use(adapter.middleware);
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -1,4 +1,4 @@
-export { createApp, RAW_MEDIA_TYPES } from './create-app.js';
+export { createApp } from './create-app.js';
 export type { CreateAppOptions } from './create-app.js';
 export { startServer, SERVER_TIMEOUTS } from './start-server.js';
 export type { RunningServer } from './start-server.js';

@@ -44,6 +44,11 @@ export interface OpenApiAdapterOptions {
   readonly handlers: Readonly<Record<string, OperationHandler>>;
   readonly securityHandlers: Readonly<Record<string, SecurityHandler>>;
   readonly respondProblem: (req: Request, res: Response, error: unknown, options?: ProblemOptions) => void;
+  /**
+   * Body parser per media type. A body is read only after routing, and only by the parser of a media type the
+   * operation declares: nothing is parsed for an unknown route or an unsupported type.
+   */
+  readonly bodyParsers: Readonly<Record<string, RequestHandler>>;
   /** The document; schemas/openapi.yaml by default. */
   readonly document?: Document;
 }
@@ -109,7 +114,7 @@ function checkMediaType(operation: Operation, req: Request): void {
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-const MAX_AUTHORIZATION = 16 * 1024;
+const MAX_AUTHORIZATION = 8 * 1024;
 
 /** The bearer token of `Authorization` (RFC 6750 §2.1); ERR_AUTH if absent or malformed. */
 export function bearerOf(req: Request): string {
@@ -163,6 +168,12 @@ function send(
   }
 }
 
+function runMiddleware(middleware: RequestHandler, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    void middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
+  });
+}
+
 /**
  * Builds the OpenAPI middleware. Throws at once if the document is not valid OpenAPI or an operation has no
  * handler: a documented route that does not exist is a defect, not a 404.
@@ -206,11 +217,6 @@ export function createOpenApiAdapter(options: OpenApiAdapterOptions): OpenApiAda
   }
 
   api.register({
-    postRoutingHandler: (context: Context, req: Request, res: Response) => {
-      if (!context.operation) return;
-      res.locals['route'] = context.operation.path;
-      checkMediaType(context.operation, req);
-    },
     notFound: () => {
       throw new GatewayError('ERR_NOT_FOUND');
     },
@@ -257,9 +263,16 @@ export function createOpenApiAdapter(options: OpenApiAdapterOptions): OpenApiAda
         path: req.path,
         headers: req.headers as Record<string, string | string[]>,
         query: req.query as Record<string, string | string[]>,
-        // Raw bodies are the core's to read; only parsed JSON is validated here.
-        body: Buffer.isBuffer(req.body) ? undefined : req.body,
       };
+      const operation = api.matchOperation(request);
+      if (operation) {
+        res.locals['route'] = operation.path;
+        checkMediaType(operation, req);
+        const parser = options.bodyParsers[mediaTypeOf(req)];
+        if (parser && operation.requestBody) await runMiddleware(parser, req, res);
+      }
+      // Raw bodies are the core's to read; only parsed JSON is validated here.
+      request.body = Buffer.isBuffer(req.body) ? undefined : req.body;
       await api.handleRequest(request, req, res);
     } catch (error) {
       next(error);
