@@ -1,0 +1,3 @@
+/** File-backed adapters: trust material and signing keys (layout: certs-example/README.md). */
+export { loadSigner, loadSignerFromFiles, loadTrustMaterial, signerFiles } from './load-trust-material.js';
+export type { SignerVariant } from './load-trust-material.js';
