@@ -1,0 +1,244 @@
+/**
+ * The demo Standesamt Musterstadt (`psw:09999001`, PROTOCOL.md §7) as a real provider backend that speaks XÖV,
+ * behind the http-xoev connector. Like the demo Meldebehörde it re-checks what the gateway forwarded before it
+ * releases anything (PROTOCOL.md §2): the gateway's XMLDSig signature under its pinned certificates, message
+ * type `nachweisanfrage.weiterleitung.0102`, leser = this Standesamt, freshness, the XSD and replay; then it
+ * answers with a `nachweisantwort.0201` holding exactly the requested fields, signed with its own key and
+ * bound to the request by vorgangID and anfrageDigest.
+ *
+ * Routes: `POST /evidence` (application/xml in, application/xml out), `GET /healthz`. Refusals are
+ * application/problem+json (RFC 9457) with the gateway's error codes, as the demo Meldebehörde's, so that the
+ * connector reads a register's "no such person" (404 ERR_NOT_FOUND) the same way for both.
+ */
+import { randomUUID, type X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createXoevForwardedRequestVerifier,
+  signXoevEvidence,
+  type XoevSchemaFiles,
+  type XoevSchemas,
+} from '../../gateway/core/envelope/xoev/index.js';
+import { ERROR_CATALOGUE, GatewayError, toGatewayError, type ErrorCode } from '../../gateway/core/errors.js';
+import type { Clock, Signer } from '../../gateway/core/ports.js';
+import { createGatewayTrust } from '../demo-meldebehoerde/create-gateway-trust.js';
+import { GEBURTSURKUNDE, isGeburtsurkundeField, type BirthRecord } from './birth-records.js';
+import { openGeburtenregister, type Geburtenregister } from './open-geburtenregister.js';
+
+export const STANDESAMT_EVIDENCE_PATH = '/evidence';
+export const STANDESAMT_ID = 'psw:09999001';
+const DEFAULT_GATEWAY_ID = 'oog:demo-gateway';
+const XML_TYPES = ['application/xml', 'text/xml'];
+
+export interface DemoStandesamtOptions {
+  /** The register's SQLite file (created and seeded on first start). */
+  readonly dbPath: string;
+  /** The Standesamt's own key (ES256 → ecdsa-sha256); `participantId` is its id and the expected `leser`. */
+  readonly signer: Signer;
+  /** Whom it trusts to forward requests: the gateway's id and signing certificates. */
+  readonly gateway: {
+    readonly id?: string;
+    readonly name?: string;
+    readonly certificates: readonly X509Certificate[];
+  };
+  /** The project's XSDs (gateway/adapters/files loadXoevSchemas), or compiled. */
+  readonly schemas: XoevSchemaFiles | XoevSchemas;
+  readonly clock?: Clock;
+  /** The Standesamt's name in the answer's header; default "Standesamt Musterstadt". */
+  readonly name?: string;
+  /** How old a forwarded request may be (default 60 s) and the tolerated clock skew (default 30 s). */
+  readonly maxAgeSeconds?: number;
+  readonly skewSeconds?: number;
+  /** Largest request body; default 64 KiB. */
+  readonly maxBodyBytes?: number;
+  /** A production register never answers a message marked `test`; the demo register (default) does. */
+  readonly production?: boolean;
+}
+
+export interface DemoStandesamt {
+  readonly providerId: string;
+  /** The request listener for node:http. */
+  readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
+  readonly register: Geburtenregister;
+  close(): void;
+}
+
+const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** (gateway, nachrichtenUUID) of forwarded requests already answered, until they could no longer pass freshness. */
+function createReplayMemory() {
+  const seen = new Map<string, number>();
+  return {
+    remember(key: string, untilMs: number, nowMs: number): boolean {
+      for (const [k, until] of seen) {
+        if (until > nowMs) break;
+        seen.delete(k);
+      }
+      if (seen.has(key)) return false;
+      seen.set(key, untilMs);
+      return true;
+    },
+  };
+}
+
+/**
+ * Builds the demo Standesamt: opens (and on first use seeds) its register and returns a node:http request
+ * listener. Throws TypeError on bad options, Error if the XSDs do not compile, and better-sqlite3 errors if the
+ * register cannot be opened.
+ */
+export function createDemoStandesamt(options: DemoStandesamtOptions): DemoStandesamt {
+  const clock = options.clock ?? systemClock;
+  const { signer } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 65_536;
+  const gatewayId = options.gateway.id ?? DEFAULT_GATEWAY_ID;
+  const trust = createGatewayTrust({ gatewayId, certificates: options.gateway.certificates, clock });
+  const verify = createXoevForwardedRequestVerifier({
+    trust,
+    clock,
+    providerId: signer.participantId,
+    schemas: options.schemas,
+    maxAgeSeconds: options.maxAgeSeconds ?? 60,
+    skewSeconds: options.skewSeconds ?? 30,
+    maxBytes: maxBodyBytes,
+  });
+  const register = openGeburtenregister(options.dbPath, () => clock.nowMs());
+  const replay = createReplayMemory();
+  const context = { signer, clock, name: options.name ?? 'Standesamt Musterstadt' };
+  const gatewayRef = { id: gatewayId, name: options.gateway.name ?? 'Once-Only Gateway' };
+
+  async function answer(body: string): Promise<string> {
+    const forwarded = await verify(body);
+    const { claims } = forwarded;
+    if (claims.evidenceType !== GEBURTSURKUNDE) {
+      throw new GatewayError('ERR_SCHEMA', 'this register holds only geburtsurkunde');
+    }
+    if (!claims.fields.every(isGeburtsurkundeField)) {
+      throw new GatewayError('ERR_SCHEMA', 'a requested field is not a geburtsurkunde field');
+    }
+    if (forwarded.test && options.production === true) {
+      throw new GatewayError(
+        'ERR_POLICY_DENIED',
+        'a test message is not answered from a production register',
+      );
+    }
+    if (
+      !replay.remember(
+        `${forwarded.gatewayId}\u0000${forwarded.messageId}`,
+        forwarded.replayUntilMs,
+        clock.nowMs(),
+      )
+    ) {
+      throw new GatewayError('ERR_REPLAY', 'this forwarded request was answered before');
+    }
+    const record = register.find(claims.subjectIdnr);
+    if (record === undefined) throw new GatewayError('ERR_NOT_FOUND', 'no birth record for this IDNr');
+    const data: Record<string, unknown> = {};
+    for (const field of claims.fields) data[field] = record[field as keyof BirthRecord];
+    return signXoevEvidence(
+      context,
+      { to: gatewayRef, test: forwarded.test },
+      {
+        exchangeId: claims.exchangeId,
+        requestDigest: forwarded.requestDigest,
+        evidenceType: GEBURTSURKUNDE,
+        subjectIdnr: claims.subjectIdnr,
+        data,
+      },
+    );
+  }
+
+  function handler(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '').split('?', 1)[0];
+    if (path === '/healthz' && request.method === 'GET') {
+      send(response, 200, 'application/json', JSON.stringify({ status: 'ok' }));
+      return;
+    }
+    if (path !== STANDESAMT_EVIDENCE_PATH) {
+      // No `code`: a wrong path must not read as "no such person" to the gateway's connector.
+      sendProblem(response, 404, { title: 'No such route' });
+      return;
+    }
+    if (request.method !== 'POST') {
+      response.setHeader('allow', 'POST');
+      sendProblem(response, 405, { title: 'Method not allowed' });
+      return;
+    }
+    const type = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    if (!XML_TYPES.includes(type)) {
+      request.resume();
+      sendError(response, new GatewayError('ERR_MEDIA_TYPE', 'send application/xml'));
+      return;
+    }
+    if ((request.headers['content-encoding'] ?? 'identity').trim().toLowerCase() !== 'identity') {
+      request.resume();
+      sendError(response, new GatewayError('ERR_MEDIA_TYPE', 'compressed bodies are not accepted'));
+      return;
+    }
+    readBody(request, maxBodyBytes).then(
+      (body) =>
+        answer(body).then(
+          (evidence) => send(response, 200, 'application/xml; charset=utf-8', evidence),
+          (error: unknown) => sendError(response, toGatewayError(error)),
+        ),
+      (error: unknown) => sendError(response, toGatewayError(error)),
+    );
+  }
+
+  return { providerId: signer.participantId, handler, register, close: () => register.close() };
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      request.resume();
+      reject(new GatewayError('ERR_TOO_LARGE', 'request body too large'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    request.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        failed = true;
+        reject(new GatewayError('ERR_TOO_LARGE', 'request body too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      // Bytes that are not UTF-8 become U+FFFD, which the XÖV gate refuses.
+      if (!failed) resolve(Buffer.concat(chunks, size).toString('utf8'));
+    });
+    request.on('error', (error) => {
+      failed = true;
+      reject(error);
+    });
+  });
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  if (response.headersSent) return;
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  response.end(body);
+}
+
+function sendProblem(
+  response: ServerResponse,
+  status: number,
+  problem: { title: string; code?: ErrorCode; detail?: string },
+): void {
+  const body = { type: 'about:blank', status, ...problem, instance: `urn:uuid:${randomUUID()}` };
+  send(response, status, 'application/problem+json', JSON.stringify(body));
+}
+
+/** A refusal as problem+json; ERR_INTERNAL carries no detail. */
+function sendError(response: ServerResponse, error: GatewayError): void {
+  const detail = error.code === 'ERR_INTERNAL' ? undefined : error.detail;
+  sendProblem(response, error.status, { title: ERROR_CATALOGUE[error.code].title, code: error.code, detail });
+}
