@@ -4,6 +4,8 @@
  */
 import { expect } from 'chai';
 import {
+  parseXml,
+  readEvidenceData,
   createXoevEvidenceVerifier,
   createXoevForwardedRequestVerifier,
   createXoevForwarder,
@@ -270,5 +272,32 @@ describe('createXoevEvidenceVerifier', () => {
     expect((await refusalOf(verifyEvidence(xml(body), { forwarded, input: input() }))).code).to.equal(
       'ERR_PROVIDER_RESPONSE',
     );
+  });
+});
+
+describe('readEvidenceData', () => {
+  const NS = 'xmlns:oog="urn:oog:schemata:nachweis:1"';
+
+  it('reads an oog:nachweis into the JSON shape of its evidence type', () => {
+    const el = parseXml(
+      `<oog:nachweis ${NS}><oog:geburtsurkunde><oog:geburtsdatum>1964-08-12</oog:geburtsdatum></oog:geburtsurkunde></oog:nachweis>`,
+    );
+    expect(readEvidenceData(el)).to.deep.equal({
+      evidenceType: 'geburtsurkunde',
+      data: { geburtsdatum: '1964-08-12' },
+      fields: ['geburtsdatum'],
+    });
+  });
+
+  it('refuses element names that are Object.prototype members or fields of another type, with ERR_SCHEMA', async () => {
+    for (const inner of [
+      '<oog:constructor/>',
+      '<oog:geburtsurkunde><oog:__proto__>x</oog:__proto__></oog:geburtsurkunde>',
+      '<oog:geburtsurkunde><oog:anschrift/></oog:geburtsurkunde>',
+      '<oog:geburtsurkunde><oog:geburtsort>A</oog:geburtsort><oog:geburtsort>B</oog:geburtsort></oog:geburtsurkunde>',
+    ]) {
+      const el = parseXml(`<oog:nachweis ${NS}>${inner}</oog:nachweis>`);
+      expect((await refusalOf(() => readEvidenceData(el))).code, inner).to.equal('ERR_SCHEMA');
+    }
   });
 });

@@ -75,7 +75,9 @@ function fieldNode(field: string, value: unknown): XmlNode {
  * TypeError for an unknown evidence type, a field that type does not have, or a value of the wrong shape.
  */
 export function evidenceDataNode(evidenceType: string, data: Readonly<Record<string, unknown>>): XmlNode {
-  const fields = XOEV_EVIDENCE_FIELDS[evidenceType];
+  const fields = Object.hasOwn(XOEV_EVIDENCE_FIELDS, evidenceType)
+    ? XOEV_EVIDENCE_FIELDS[evidenceType]
+    : undefined;
   if (fields === undefined) throw new TypeError(`no XÖV form for evidence type ${evidenceType}`);
   for (const key of Object.keys(data)) {
     if (!fields.includes(key)) throw new TypeError(`evidence data: ${evidenceType} has no field ${key}`);
@@ -127,17 +129,20 @@ export interface XoevEvidenceData {
 export function readEvidenceData(nachweis: XmlEl | undefined): XoevEvidenceData {
   const inner = nachweis === undefined ? [] : elementsOf(nachweis);
   const typed = inner[0];
-  if (
-    inner.length !== 1 ||
-    typed === undefined ||
-    typed.ns !== NACHWEIS_NS ||
-    !XOEV_EVIDENCE_FIELDS[typed.name]
-  ) {
+  const known =
+    typed !== undefined && Object.hasOwn(XOEV_EVIDENCE_FIELDS, typed.name)
+      ? XOEV_EVIDENCE_FIELDS[typed.name]
+      : undefined;
+  if (inner.length !== 1 || typed === undefined || typed.ns !== NACHWEIS_NS || known === undefined) {
     throw new GatewayError('ERR_SCHEMA', 'nachweis must hold one known evidence type');
   }
   const data: Record<string, unknown> = {};
   const fields: string[] = [];
   for (const field of elementsOf(typed)) {
+    // The schema already allows only these; checked again because the names become object keys.
+    if (field.ns !== NACHWEIS_NS || !known.includes(field.name) || fields.includes(field.name)) {
+      throw new GatewayError('ERR_SCHEMA', `${typed.name} holds an element that is not one of its fields`);
+    }
     data[field.name] = readField(field);
     fields.push(field.name);
   }
