@@ -4,6 +4,7 @@
  */
 const coreMayUse = [
   '^gateway/core/',
+  '^schemas/.+[.]json$',
   '^node:(crypto|buffer)$',
   '^(crypto|buffer)$',
   'node_modules/(jose|xml-crypto|@xmldom/xmldom|xpath|fast-xml-parser|ajv|ajv-formats|yaml|libxml2-wasm|@peculiar/x509|@peculiar/|pvtsutils|pvutils|asn1js|tslib|reflect-metadata|tsyringe)/',
@@ -40,7 +41,6 @@ module.exports = {
       from: { path: '^gateway/(http|web|cli)/' },
       to: { path: '^gateway/core/', pathNot: '^gateway/core/(index|[^/]+/index)\\.ts$' },
     },
-    {
     {
       name: 'no-circular',
       comment: 'Cycles make start-up order and testing fragile.',

@@ -48,7 +48,7 @@ describe('createApp: the gate before any handler', () => {
     fetch(`${app.url}${path}`, {
       method: 'POST',
       headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers },
-      body,
+      body: typeof body === 'string' ? body : new Uint8Array(body),
     });
 
   it('hands the exact body bytes and media type of an application/jose request to exchange.submit', async () => {

@@ -187,7 +187,7 @@ function validateInput(
   for (const key of Object.keys(input)) {
     if (!INPUT_MEMBERS.has(key)) throw new GatewayError('ERR_SCHEMA', `unknown member '${key.slice(0, 40)}'`);
   }
-  const { consumer, evidenceTypes, purpose, validUntil, singleUse } = input as Partial<
+  const { consumer, evidenceTypes, purpose, validUntil, singleUse } = input as unknown as Partial<
     Record<string, unknown>
   >;
   if (!isParticipantId(consumer))
@@ -210,8 +210,9 @@ function validateInput(
   }
   let until: number | null = null;
   if (validUntil !== undefined) {
-    until = parseDateTime(validUntil);
-    if (until === undefined) throw new GatewayError('ERR_SCHEMA', 'validUntil must be an RFC 3339 date-time');
+    const parsed = parseDateTime(validUntil);
+    if (parsed === undefined) throw new GatewayError('ERR_SCHEMA', 'validUntil must be an RFC 3339 date-time');
+    until = parsed;
     if (until <= now) throw new GatewayError('ERR_SCHEMA', 'validUntil must be in the future');
   }
   return {
