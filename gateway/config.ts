@@ -85,7 +85,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
 const EXAMPLE_DEFAULTS = {
   participantsFile: 'certs-example/participants.json',
   policiesDir: 'policies',
-  gatewayKeyFile: 'certs-example/gateway.key.pem',
+  gatewayKeyFile: 'certs-example/participants/oog-demo-gateway.key.pem',
 } as const;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });

@@ -127,10 +127,7 @@ function harness(options: { production?: boolean; overShare?: boolean } = {}): H
         return { index: records.length - 1, leafHash: 'x' };
       },
       async receipt() {
-        return {
-          receipt: 'receipt',
-          checkpoint: { treeSize: records.length, rootHash: 'r', time: NOW_MS, jws: 'j' },
-        };
+        return 'receipt';
       },
     },
     newId: randomUUID,

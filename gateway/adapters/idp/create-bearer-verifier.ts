@@ -34,7 +34,8 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
   const algorithms = [...(options.algorithms ?? ['ES256', 'PS256', 'RS256', 'EdDSA'])];
 
   async function verify(token: string | undefined): Promise<JWTPayload> {
-    if (!token || token.length > MAX_TOKEN_LENGTH) throw new GatewayError('ERR_AUTH', 'a bearer token is required');
+    if (!token || token.length > MAX_TOKEN_LENGTH)
+      throw new GatewayError('ERR_AUTH', 'a bearer token is required');
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: options.issuer,
@@ -60,18 +61,20 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
   return {
     async citizen(token) {
       const payload = await verify(token);
-      if (roles(payload).includes('dpo')) throw new GatewayError('ERR_FORBIDDEN', 'this call is for citizens');
+      if (roles(payload).includes('dpo'))
+        throw new GatewayError('ERR_FORBIDDEN', 'this call is for citizens');
       const idnr = payload['idnr'] ?? payload.sub;
       if (!isValidIdnr(idnr)) throw new GatewayError('ERR_AUTH', 'the token names no citizen');
       return { idnr };
     },
     async dpo(token) {
       const payload = await verify(token);
-      if (!roles(payload).includes('dpo')) throw new GatewayError('ERR_FORBIDDEN', 'this call is for data-protection officers');
+      if (!roles(payload).includes('dpo'))
+        throw new GatewayError('ERR_FORBIDDEN', 'this call is for data-protection officers');
       const limit = payload['participants'];
       if (limit === undefined) return { subject: payload.sub! };
       if (!Array.isArray(limit) || !limit.every(isParticipantId)) {
-        throw new GatewayError('ERR_AUTH', 'the token\'s participant limit is malformed');
+        throw new GatewayError('ERR_AUTH', "the token's participant limit is malformed");
       }
       return { subject: payload.sub!, participants: limit };
     },

@@ -65,7 +65,14 @@ export async function startDemoIdentityProvider(options: {
 /** Signs a demo bearer token for a citizen (by IDNr) or for the demo DPO. */
 export async function mintDemoToken(
   key: DemoIdpKey,
-  options: { issuer: string; audience: string; citizen?: string; dpo?: boolean; participants?: string[]; ttlSeconds?: number },
+  options: {
+    issuer: string;
+    audience: string;
+    citizen?: string;
+    dpo?: boolean;
+    participants?: string[];
+    ttlSeconds?: number;
+  },
 ): Promise<string> {
   const claims: Record<string, unknown> = {};
   let sub: string;

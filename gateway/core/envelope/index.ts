@@ -46,3 +46,6 @@ export type {
   ForwardedRequestVerifierOptions,
   VerifiedForwardedRequest,
 } from './verify-forwarded-request.js';
+// XÖV (PROTOCOL.md §1b): what the outer layers need of gateway/core/envelope/xoev/.
+export { claimedOfXoev, explainXoev, signXoevRequest } from './xoev/index.js';
+export type { XoevExplanation } from './xoev/index.js';

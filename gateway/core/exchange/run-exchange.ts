@@ -49,7 +49,11 @@ export function createExchange(deps: ExchangeDeps): Exchange {
   }
 
   /** Logs a refusal; if even that cannot be written the caller gets ERR_LOG_UNAVAILABLE instead. */
-  async function refuse(base: RecordBase, error: GatewayError, extra: Partial<TransferRecord> = {}): Promise<never> {
+  async function refuse(
+    base: RecordBase,
+    error: GatewayError,
+    extra: Partial<TransferRecord> = {},
+  ): Promise<never> {
     try {
       await deps.log.append(record(base, 'refused', { ...extra, code: error.code }));
     } catch (logError) {
@@ -107,7 +111,8 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     } catch (error) {
       throw toLogUnavailable(error);
     }
-    if (!fresh) return refuse(base, new GatewayError('ERR_REPLAY', 'this message id was already used by this sender'));
+    if (!fresh)
+      return refuse(base, new GatewayError('ERR_REPLAY', 'this message id was already used by this sender'));
 
     // Stage 6: purpose binding.
     const verdict = deps.evaluatePolicy(request);
@@ -122,14 +127,20 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     const retentionUntil = isoTime(addIsoDuration(clock.nowMs(), verdict.retention));
 
     if (request.test && deps.production) {
-      return refuse(decided, new GatewayError('ERR_POLICY_DENIED', 'a test message is not answered from a production register'));
+      return refuse(
+        decided,
+        new GatewayError('ERR_POLICY_DENIED', 'a test message is not answered from a production register'),
+      );
     }
 
     const provider = deps.trust.participant(verdict.provider);
     const endpoint = provider?.endpoint;
     const connector = endpoint ? deps.connectors[endpoint.kind] : undefined;
     if (!provider || !provider.roles.includes('provider') || !endpoint || !connector) {
-      return refuse(decided, new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider is not reachable from this gateway'));
+      return refuse(
+        decided,
+        new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider is not reachable from this gateway'),
+      );
     }
 
     // Stage 7: consent from the gateway's own store; a message cannot assert it.
@@ -139,7 +150,10 @@ export function createExchange(deps: ExchangeDeps): Exchange {
       if (!consent.ok) return refuse(decided, new GatewayError(consent.code));
       consentId = consent.consentId;
       if (consent.singleUse && !(await guardStore(() => deps.claimConsent(consent.consentId, exchangeId)))) {
-        return refuse({ ...decided, consentId }, new GatewayError('ERR_CONSENT_EXPIRED', 'the single-use consent was already used'));
+        return refuse(
+          { ...decided, consentId },
+          new GatewayError('ERR_CONSENT_EXPIRED', 'the single-use consent was already used'),
+        );
       }
     }
     const consented: RecordBase = { ...decided, consentId, idnrUsed: true };
@@ -147,7 +161,13 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     if (verdict.previewRequired) {
       // Preview before use (§ 5 EGovG) needs the citizen's decision; until this gateway can hold evidence for
       // preview it refuses such exchanges rather than release without one.
-      return refuse(consented, new GatewayError('ERR_POLICY_DENIED', 'this evidence needs the citizen\'s preview, which this gateway does not offer yet'));
+      return refuse(
+        consented,
+        new GatewayError(
+          'ERR_POLICY_DENIED',
+          "this evidence needs the citizen's preview, which this gateway does not offer yet",
+        ),
+      );
     }
 
     // Stage 8: record intent, durably, before anything leaves the gateway.
@@ -185,13 +205,16 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     } catch (error) {
       throw toLogUnavailable(error);
     }
-    const { receipt } = await deps.log.receipt(exchangeId, leaf);
+    const receipt = await deps.log.receipt(exchangeId, leaf);
     return { exchangeId, status: 'released', evidence: evidence.token, receipt };
   }
 
   async function send(provider: Participant, format: MessageFormat, body: string, exchangeId: string) {
     const connector = deps.connectors[provider.endpoint!.kind]!;
-    return connector.send({ exchangeId, provider, format, body }, AbortSignal.timeout(deps.providerTimeoutMs));
+    return connector.send(
+      { exchangeId, provider, format, body },
+      AbortSignal.timeout(deps.providerTimeoutMs),
+    );
   }
 
   return { submit };
@@ -212,13 +235,23 @@ function toLogUnavailable(error: unknown): GatewayError {
   return new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log cannot be written', { cause: error });
 }
 
-const PROVIDER_CODES: readonly ErrorCode[] = ['ERR_PROVIDER_UNAVAILABLE', 'ERR_PROVIDER_RESPONSE'];
+/** ERR_NOT_FOUND: the provider's register has no record of this person, a definite answer, not a failure. */
+const PROVIDER_CODES: readonly ErrorCode[] = [
+  'ERR_PROVIDER_UNAVAILABLE',
+  'ERR_PROVIDER_RESPONSE',
+  'ERR_NOT_FOUND',
+];
 
 /** Whatever goes wrong between forwarding and a verified answer is the provider's failure, typed as such. */
 function providerFailure(error: unknown): GatewayError {
   if (error instanceof GatewayError && PROVIDER_CODES.includes(error.code)) return error;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider did not answer in time', { cause: error, status: 504 });
+    return new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider did not answer in time', {
+      cause: error,
+      status: 504,
+    });
   }
-  return new GatewayError('ERR_PROVIDER_RESPONSE', 'the provider\'s answer could not be verified', { cause: error });
+  return new GatewayError('ERR_PROVIDER_RESPONSE', "the provider's answer could not be verified", {
+    cause: error,
+  });
 }

@@ -12,7 +12,6 @@ import type {
   Participant,
   PolicyRef,
   ReplayStore,
-  SignedCheckpoint,
   TransferRecord,
   TrustStore,
 } from '../ports.js';
@@ -62,11 +61,18 @@ export type PolicyVerdict =
       /** ISO 8601 duration, e.g. P2Y */
       readonly retention: string;
     }
-  | { readonly permit: false; readonly code: 'ERR_POLICY_DENIED' | 'ERR_POLICY_FIELDS'; readonly reason: string };
+  | {
+      readonly permit: false;
+      readonly code: 'ERR_POLICY_DENIED' | 'ERR_POLICY_FIELDS';
+      readonly reason: string;
+    };
 
 export type ConsentVerdict =
   | { readonly ok: true; readonly consentId: string; readonly singleUse: boolean }
-  | { readonly ok: false; readonly code: 'ERR_CONSENT_MISSING' | 'ERR_CONSENT_WITHDRAWN' | 'ERR_CONSENT_EXPIRED' };
+  | {
+      readonly ok: false;
+      readonly code: 'ERR_CONSENT_MISSING' | 'ERR_CONSENT_WITHDRAWN' | 'ERR_CONSENT_EXPIRED';
+    };
 
 export interface VerifiedEvidence {
   /** The provider's own signed evidence, passed on unchanged (JWS or signed XÖV document). */
@@ -108,7 +114,8 @@ export interface ExchangeDeps {
   readonly connectors: Readonly<Partial<Record<Endpoint['kind'], Connector>>>;
   readonly log: {
     append(record: TransferRecord): Promise<AppendedLeaf>;
-    receipt(exchangeId: string, leaf: AppendedLeaf): Promise<{ receipt: string; checkpoint: SignedCheckpoint }>;
+    /** A receipt (PROTOCOL.md §1c) proving the leaf in a signed checkpoint. */
+    receipt(exchangeId: string, leaf: AppendedLeaf): Promise<string>;
   };
   readonly newId: () => string;
   readonly providerTimeoutMs: number;

@@ -1,0 +1,35 @@
+/**
+ * `oog`: the gateway's command line. Each command is a small module; this file only dispatches and turns
+ * failures into a message and an exit code (0 ok, 1 the thing checked failed, 2 usage or set-up error).
+ */
+import { runCommand } from './commands.js';
+
+const USAGE = `oog — Once-Only Gateway
+
+  oog start [--demo]                          start the gateway (with --demo: demo Meldebehörde and identity provider)
+  oog send --as <participant> --evidence <type> --subject <idnr> --purpose <code>
+           [--provider <id>] [--fields a,b] [--reference <Aktenzeichen>] [--actor <id>] [--consent-id <id>]
+           [--gateway <url>] [--dry-run]      sign an evidence request as a demo agency and send it
+  oog demo token (--citizen <idnr> | --dpo [--participants a,b])
+                                              print a bearer token from the demo identity provider
+  oog log verify [--data-dir <dir>]           recompute every leaf and the tree, check the last checkpoint
+  oog receipt verify <receipt-file> [--checkpoint <file>] [--jwks <file>]
+                                              verify a transfer receipt offline
+  oog policy test [--policies <dir>]          run the policy test cases
+  oog certs [--out <dir>]                     regenerate the example PKI (example material only)
+
+Environment: PORT, HOST, OOG_DATA_DIR, DATABASE_URL, OOG_DEMO and more: see README.md.`;
+
+const argv = process.argv.slice(2);
+if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  process.stdout.write(`${USAGE}\n`);
+  process.exitCode = argv.length === 0 ? 2 : 0;
+} else {
+  try {
+    process.exitCode = await runCommand(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`oog: ${message}\n`);
+    process.exitCode = 2;
+  }
+}

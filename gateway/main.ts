@@ -1,0 +1,487 @@
+/**
+ * Composition root (STYLE.md): builds the adapters from the validated configuration, hands them to the core, and
+ * starts HTTP. In demo mode it also starts the demo providers and the demo identity provider in this process
+ * and seeds Erika's standing consent (PROTOCOL.md §7).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exportJWK } from 'jose';
+import type { JWK } from 'jose';
+import type { Logger } from 'pino';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import type { Config } from './config.js';
+import { GatewayError } from './core/errors.js';
+import type { Clock, ConsentRecord, Participant, Signer } from './core/ports.js';
+import { createTrustStore } from './core/trust/index.js';
+import type { TrustMaterial } from './core/trust/index.js';
+import { evaluatePolicy } from './core/policy/index.js';
+import type { Policy } from './core/policy/index.js';
+import { createConsentService } from './core/consent/index.js';
+import { createSubjectHasher } from './core/subject.js';
+import { createTransferLog } from './core/transfer-log/index.js';
+import {
+  createAgencyAuthVerifier,
+  createEvidenceRequestVerifier,
+  createEvidenceVerifier,
+  requestDigest,
+  signCompactJws,
+} from './core/envelope/index.js';
+import {
+  claimedOfXoev,
+  createXoevEvidenceVerifier,
+  createXoevForwarder,
+  createXoevRequestReader,
+} from './core/envelope/xoev/index.js';
+import { createExchange } from './core/exchange/index.js';
+import type { EvidenceRequest, ExchangeDeps, MessageFormat, PolicyVerdict } from './core/exchange/index.js';
+import { systemClock } from './adapters/system-clock.js';
+import { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
+import { SqliteTransferLogStore } from './adapters/sqlite/sqlite-transfer-log-store.js';
+import { SqliteReplayStore } from './adapters/sqlite/sqlite-replay-store.js';
+import { SqliteConsentStore } from './adapters/sqlite/sqlite-consent-store.js';
+import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
+import { loadPolicies } from './adapters/files/load-policies.js';
+import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
+import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
+import { startDemoIdentityProvider } from './adapters/idp/demo-identity-provider.js';
+import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
+import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/index.js';
+import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
+import { startDemoStandesamt } from '../connectors/demo-standesamt/start-demo-standesamt.js';
+import { createApp, createMetricsRegistry, startServer } from './http/index.js';
+import type { HttpServices } from './http/index.js';
+import { createLogger } from './log.js';
+import { fromRoot } from './paths.js';
+
+/** The demo citizen who holds a standing consent for the Wohngeldstelle (PROTOCOL.md §7). */
+const DEMO_CONSENT = {
+  idnr: '93141705862',
+  consumer: 'ags:09999001',
+  evidenceTypes: ['meldebescheinigung'],
+  purpose: 'wohngeld-antrag',
+} as const;
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Replace providers' endpoint URLs (tests point a provider at a fake). */
+  readonly endpointOverrides?: Readonly<Record<string, string>>;
+  /** Ports of the demo services; 0 picks free ones (tests). */
+  readonly demoPorts?: {
+    readonly meldebehoerde?: number;
+    readonly standesamt?: number;
+    readonly idp?: number;
+  };
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly config: Config;
+  readonly idp: { readonly issuer: string; readonly audience: string; readonly key?: DemoIdpKey };
+  readonly trust: ReturnType<typeof createTrustStore>;
+  readonly signer: Signer;
+  readonly logStore: SqliteTransferLogStore;
+  readonly transferLog: ReturnType<typeof createTransferLog>;
+  readonly subjectRef: (idnr: string) => string;
+  close(): Promise<void>;
+}
+
+export const DEMO_IDP_PORT = 8090;
+
+/** Loads the demo identity provider's example key from certs-example/demo-idp/. */
+export async function loadDemoIdpKey(): Promise<DemoIdpKey> {
+  const jwk = JSON.parse(readFileSync(fromRoot('certs-example/demo-idp/public.jwk.json'), 'utf8')) as JWK;
+  const privateKey = createPrivateKey(readFileSync(fromRoot('certs-example/demo-idp/private.key.pem')));
+  return { privateKey, publicKey: createPublicKey(privateKey), kid: String(jwk.kid) };
+}
+
+/** Reads the secret behind subject references, creating it (0600) on first start. */
+function loadSubjectKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length < 32) throw new Error(`${file}: the subject key must be at least 32 bytes (base64)`);
+  chmodSync(file, 0o600);
+  return key;
+}
+
+function withEndpoints(material: TrustMaterial, overrides: Readonly<Record<string, string>>): TrustMaterial {
+  return {
+    ...material,
+    participants: material.participants.map((p) =>
+      overrides[p.id] && p.endpoint ? { ...p, endpoint: { ...p.endpoint, url: overrides[p.id]! } } : p,
+    ),
+  };
+}
+
+/** Builds and starts the gateway; resolves once it listens. Throws with a clear message on bad set-up. */
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn();
+  };
+
+  try {
+    if (config.databaseUrl) {
+      throw new Error(
+        'DATABASE_URL is set, but this version stores only in embedded SQLite (OOG_DATA_DIR); unset it',
+      );
+    }
+    mkdirSync(config.dataDir, { recursive: true });
+    const subjectRef = createSubjectHasher(loadSubjectKey(config.subjectKeyFile));
+    const signer = loadSignerFromFiles(
+      config.gatewayKeyFile.replace(/\.key\.pem$/, '.cert.pem'),
+      config.gatewayKeyFile,
+    );
+    if (signer.participantId !== config.gatewayId) {
+      throw new Error(
+        `the gateway key belongs to ${signer.participantId}, not to OOG_GATEWAY_ID ${config.gatewayId}`,
+      );
+    }
+    const policies: Policy[] = loadPolicies(config.policiesDir);
+    const xoevSchemas = loadXoevSchemas();
+    const { material } = loadTrustMaterial(config.participantsFile);
+
+    // Demo services first, so their real addresses can replace the example endpoints.
+    const overrides: Record<string, string> = { ...options.endpointOverrides };
+    let idp: RunningGateway['idp'];
+    if (config.demo) {
+      const gatewayCert = { id: config.gatewayId, certificates: [signer.certificate] };
+      const participants = material.participants;
+      const signerOf = (id: string) => {
+        const file = fromRoot(`certs-example/participants/${id.replace(':', '-')}`);
+        if (!participants.some((p) => p.id === id))
+          throw new Error(`demo participant ${id} is not registered`);
+        return loadSignerFromFiles(`${file}.cert.pem`, `${file}.key.pem`);
+      };
+      if (!overrides['mld:09999001']) {
+        const mld = await startDemoMeldebehoerde({
+          dbPath: join(config.dataDir, 'demo-meldebehoerde.db'),
+          signer: signerOf('mld:09999001'),
+          gateway: gatewayCert,
+          port: options.demoPorts?.meldebehoerde ?? 8081,
+        });
+        closers.push(() => mld.close());
+        overrides['mld:09999001'] = mld.url;
+      }
+      if (!overrides['psw:09999001']) {
+        const psw = await startDemoStandesamt({
+          dbPath: join(config.dataDir, 'demo-standesamt.db'),
+          signer: signerOf('psw:09999001'),
+          gateway: gatewayCert,
+          schemas: xoevSchemas,
+          port: options.demoPorts?.standesamt ?? 8082,
+        });
+        closers.push(() => psw.close());
+        overrides['psw:09999001'] = psw.url;
+      }
+    }
+    if (config.idp.issuer && config.idp.jwksUrl && config.idp.audience) {
+      idp = { issuer: config.idp.issuer, audience: config.idp.audience };
+    } else if (config.demo) {
+      const key = await loadDemoIdpKey();
+      const demoIdp = await startDemoIdentityProvider({ key, port: options.demoPorts?.idp ?? DEMO_IDP_PORT });
+      closers.push(() => demoIdp.close());
+      idp = { issuer: demoIdp.issuer, audience: config.gatewayId, key };
+    } else {
+      throw new Error(
+        'no identity provider: set OOG_IDP_ISSUER, OOG_IDP_JWKS_URL and OOG_IDP_AUDIENCE, or OOG_DEMO=true',
+      );
+    }
+    const jwksUrl = config.idp.jwksUrl ?? `${idp.issuer}/jwks`;
+
+    const trust = createTrustStore(withEndpoints(material, overrides), clock);
+
+    // Storage: one SQLite file, WAL + synchronous=FULL, group-committed.
+    const db = new SqliteDatabase(join(config.dataDir, 'gateway.db'));
+    closers.push(() => db.close());
+    const logStore = new SqliteTransferLogStore(db);
+    const replay = new SqliteReplayStore(db, clock);
+    const consentStore = new SqliteConsentStore(db);
+    const transferLog = createTransferLog({ store: logStore, signer, clock, gatewayId: config.gatewayId });
+
+    // Refuse to serve a log that does not match its last signed checkpoint.
+    const check = await transferLog.verifyStored();
+    if (!check.ok) {
+      throw new Error(
+        `the transfer log does not verify (${check.reason ?? 'unknown'}${
+          check.firstBadIndex === undefined ? '' : ` at index ${check.firstBadIndex}`
+        }); run 'oog log verify' and restore the store before starting`,
+      );
+    }
+
+    const consents = createConsentService({ store: consentStore, clock, newId: randomUUID });
+    if (config.demo) await seedDemoConsent(consents, subjectRef);
+
+    const algorithms = [...config.jwsAlgs];
+    const readJson = createEvidenceRequestVerifier({
+      trust,
+      clock,
+      gatewayId: config.gatewayId,
+      algorithms,
+      maxAgeSeconds: config.maxAgeS,
+      skewSeconds: config.skewS,
+    });
+    const verifyJsonEvidence = createEvidenceVerifier({ trust, clock, algorithms });
+    const forwardXoev = createXoevForwarder({ signer, clock });
+    const verifyXoevEvidence = createXoevEvidenceVerifier({
+      trust,
+      clock,
+      gatewayId: config.gatewayId,
+      schemas: xoevSchemas,
+    });
+    const httpJson = createHttpJsonConnector({ timeoutMs: config.providerTimeoutMs });
+    const httpXoev = createHttpXoevConnector({ timeoutMs: config.providerTimeoutMs });
+    closers.push(() => httpJson.close());
+
+    const deps: ExchangeDeps = {
+      clock,
+      trust,
+      replay,
+      readers: {
+        json: async (body) => {
+          const { claims, replayUntilMs } = await readJson(body);
+          return {
+            format: 'json',
+            consumer: claims.iss,
+            messageId: claims.jti,
+            issuedAt: claims.iat,
+            replayUntil: Math.ceil(replayUntilMs / 1000),
+            evidenceType: claims.evidenceType,
+            provider: claims.provider,
+            subjectIdnr: claims.subject.idnr,
+            purpose: claims.purpose,
+            procedure: claims.procedure,
+            actor: claims.actor,
+            consentId: claims.consentId,
+            fields: claims.fields,
+          } satisfies EvidenceRequest;
+        },
+        xoev: createXoevRequestReader({ trust, clock, gatewayId: config.gatewayId, schemas: xoevSchemas }),
+      },
+      claimedOf: claimedOfXoev,
+      evaluatePolicy: (request): PolicyVerdict =>
+        evaluatePolicy(policies, {
+          consumer: request.consumer,
+          provider: request.provider,
+          evidenceType: request.evidenceType,
+          purpose: request.purpose,
+          fields: request.fields ? [...request.fields] : undefined,
+        }),
+      checkConsent: async (request, ref) => {
+        const result = await consents.checkForExchange({
+          subjectRef: ref,
+          consumer: request.consumer,
+          evidenceType: request.evidenceType,
+          purpose: request.purpose,
+          consentId: request.consentId,
+        });
+        return result.ok
+          ? { ok: true, consentId: result.consent.id, singleUse: result.consent.singleUse }
+          : { ok: false, code: result.code };
+      },
+      claimConsent: async (consentId, exchangeId) => {
+        const consent = await consentStore.get(consentId);
+        return consent !== undefined && (await consents.claim(consent, exchangeId));
+      },
+      subjectRef,
+      signForwarded: async (input, format: MessageFormat) => {
+        if (format === 'xoev') return forwardXoev(input);
+        const nowS = Math.floor(clock.nowMs() / 1000);
+        const { request, verdict } = input;
+        return signCompactJws(signer, 'forwarded-request+jwt', {
+          iss: config.gatewayId,
+          aud: input.provider.id,
+          iat: nowS,
+          exp: nowS + 60,
+          jti: randomUUID(),
+          exchangeId: input.exchangeId,
+          consumer: request.consumer,
+          evidenceType: request.evidenceType,
+          subject: { idnr: request.subjectIdnr },
+          purpose: request.purpose,
+          legalBasis: verdict.legalBasis,
+          procedure: request.procedure,
+          actor: request.actor,
+          fields: verdict.fields,
+          policy: `${verdict.policy.id}@${verdict.policy.version}`,
+        });
+      },
+      verifyEvidence: async (answer, { forwarded, input, format }) => {
+        if (format === 'xoev') return verifyXoevEvidence(answer, { forwarded, input });
+        if (!/^application\/jose\b/i.test(answer.contentType)) {
+          throw new GatewayError('ERR_PROVIDER_RESPONSE', 'the provider did not answer with a signed JWS');
+        }
+        const evidence = await verifyJsonEvidence(answer.body, {
+          provider: input.provider.id,
+          exchangeId: input.exchangeId,
+          requestDigest: requestDigest(forwarded),
+          evidenceType: input.request.evidenceType,
+          subjectIdnr: input.request.subjectIdnr,
+          permittedFields: [...input.verdict.fields],
+        });
+        return { token: evidence.token, digest: evidence.digest, fields: Object.keys(evidence.data) };
+      },
+      connectors: { 'http-json': httpJson, 'http-xoev': httpXoev },
+      log: {
+        append: (record) => transferLog.append(record),
+        receipt: (exchangeId, leaf) => transferLog.issueReceipt({ exchangeId, leaf }),
+      },
+      newId: randomUUID,
+      providerTimeoutMs: config.providerTimeoutMs,
+      production: !config.demo,
+    };
+    const exchange = createExchange(deps);
+
+    const bearer = createBearerVerifier({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      jwks: new URL(jwksUrl),
+    });
+    const agencyAuth = createAgencyAuthVerifier({ trust, clock, gatewayId: config.gatewayId, algorithms });
+    const jwk = {
+      ...(await exportJWK(signer.certificate.publicKey)),
+      kid: signer.kid,
+      alg: signer.alg,
+      use: 'sig',
+    };
+
+    const services: HttpServices = {
+      exchange: {
+        async submit({ body, contentType }) {
+          const format: MessageFormat = contentType === 'application/xml' ? 'xoev' : 'json';
+          const released = await exchange.submit(format, body.toString('utf8'));
+          logger.info({ event: 'transfer.released', exchangeId: released.exchangeId }, 'transfer.released');
+          return { status: 200, body: released };
+        },
+        async get({ exchangeId, agency }) {
+          return describeExchange(logStore, transferLog, exchangeId, agency);
+        },
+      },
+      consents: {
+        list: (idnr) => consents.list(subjectRef(idnr)),
+        async give(idnr, request) {
+          const consent = await consents.give(subjectRef(idnr), {
+            consumer: request.consumer,
+            evidenceTypes: request.evidenceTypes,
+            purpose: request.purpose,
+            validUntil:
+              request.validUntil === undefined ? undefined : new Date(request.validUntil).toISOString(),
+            singleUse: request.singleUse,
+          });
+          return {
+            consent,
+            receipt: await consentReceipt(
+              signer,
+              config.gatewayId,
+              consent,
+              trust.participant(consent.consumer),
+            ),
+          };
+        },
+        withdraw: (idnr, id) => consents.withdraw(subjectRef(idnr), id),
+      },
+      auth: {
+        citizen: (token) => bearer.citizen(token),
+        dpo: (token) => bearer.dpo(token),
+        async agency(token) {
+          const auth = await agencyAuth(token);
+          if (!(await replay.remember(`agency-auth:${auth.agency}`, auth.jti, auth.exp * 1000))) {
+            throw new GatewayError('ERR_AUTH', 'this token was already used');
+          }
+          return { agency: auth.agency };
+        },
+      },
+      health: {
+        async ready() {
+          const store = db.writable();
+          return { ok: store, checks: { store, keys: true, policies: policies.length > 0 } };
+        },
+      },
+      jwks: () => ({ keys: [jwk] }),
+      metrics: createMetricsRegistry(),
+    };
+
+    const app = createApp({ services, config, logger });
+    const server = await startServer(app, { port: config.port, host: config.host });
+    closers.push(() => server.close());
+    logger.info({ event: 'gateway.started', url: server.url, demo: config.demo }, 'gateway.started');
+    return { url: server.url, config, idp, trust, signer, logStore, transferLog, subjectRef, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function seedDemoConsent(
+  consents: ReturnType<typeof createConsentService>,
+  subjectRef: (idnr: string) => string,
+): Promise<void> {
+  const ref = subjectRef(DEMO_CONSENT.idnr);
+  const existing = await consents.list(ref);
+  if (existing.some((c) => c.consumer === DEMO_CONSENT.consumer && c.purpose === DEMO_CONSENT.purpose))
+    return;
+  await consents.give(ref, {
+    consumer: DEMO_CONSENT.consumer,
+    evidenceTypes: [...DEMO_CONSENT.evidenceTypes],
+    purpose: DEMO_CONSENT.purpose,
+  });
+}
+
+/** A consent receipt signed by the gateway (PROTOCOL.md §3; in the spirit of ISO/IEC TS 27560). */
+function consentReceipt(signer: Signer, gatewayId: string, consent: ConsentRecord, consumer?: Participant) {
+  return signCompactJws(signer, 'consent-receipt+jwt', {
+    iss: gatewayId,
+    iat: Math.floor(Date.now() / 1000),
+    consentId: consent.id,
+    controller: gatewayId,
+    recipient: { id: consent.consumer, name: consumer?.name },
+    evidenceTypes: consent.evidenceTypes,
+    purpose: consent.purpose,
+    singleUse: consent.singleUse,
+    givenAt: new Date(consent.createdAt).toISOString(),
+    validUntil: consent.validUntil === null ? undefined : new Date(consent.validUntil).toISOString(),
+    withdraw: `POST /v1/me/consents/${consent.id}/withdraw`,
+  });
+}
+
+/** The consumer's view of one of its exchanges, read from the transfer log (PROTOCOL.md §1c, polling). */
+async function describeExchange(
+  store: SqliteTransferLogStore,
+  log: ReturnType<typeof createTransferLog>,
+  exchangeId: string,
+  agency: string,
+): Promise<object | undefined> {
+  const leaves = await store.recordsByExchange(exchangeId);
+  const records = leaves
+    .filter((l) => l.record !== null)
+    .map((l) => ({ leaf: l, record: JSON.parse(l.record!) as Record<string, unknown> }));
+  if (
+    records.length === 0 ||
+    records.some((r) => r.record['consumer'] !== agency || r.record['authenticated'] !== true)
+  ) {
+    return undefined;
+  }
+  const last = records[records.length - 1]!;
+  const outcome = last.record['outcome'];
+  const body: Record<string, unknown> = {
+    exchangeId,
+    status: outcome === 'intent' ? 'pending' : outcome,
+    evidenceType: last.record['evidenceType'],
+    purpose: last.record['purpose'],
+    time: last.record['time'],
+  };
+  if (outcome === 'refused') body['code'] = last.record['code'];
+  if (outcome === 'released') {
+    body['receipt'] = await log.issueReceipt({
+      exchangeId,
+      leaf: { index: last.leaf.index, leafHash: last.leaf.leafHash },
+    });
+  }
+  return body;
+}
