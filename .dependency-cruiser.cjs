@@ -25,18 +25,22 @@ module.exports = {
       comment: 'Even type imports from I/O modules would pull infrastructure concepts into the domain.',
       severity: 'error',
       from: { path: '^gateway/core/' },
-      to: { path: 'node_modules/(express|pino|pino-http|better-sqlite3|pg|prom-client|helmet|openapi-backend)/|^node:(fs|net|http|https|child_process|worker_threads)' },
+      to: {
+        path: 'node_modules/(express|pino|pino-http|better-sqlite3|pg|prom-client|helmet|openapi-backend)/|^node:(fs|net|http|https|child_process|worker_threads)',
+      },
     },
     {
       name: 'adapters-not-outward',
-      comment: 'Adapters and connectors implement core ports; they must not depend on the HTTP, web or CLI layers that use them.',
+      comment:
+        'Adapters and connectors implement core ports; they must not depend on the HTTP, web or CLI layers that use them.',
       severity: 'error',
       from: { path: '^(gateway/adapters|connectors)/' },
       to: { path: '^gateway/(http|web|cli)/' },
     },
     {
       name: 'outer-layers-use-core-index',
-      comment: 'HTTP, web and CLI see the core only through its index files, so the core can be rearranged inside.',
+      comment:
+        'HTTP, web and CLI see the core only through its index files, so the core can be rearranged inside.',
       severity: 'error',
       from: { path: '^gateway/(http|web|cli)/' },
       to: { path: '^gateway/core/', pathNot: '^gateway/core/(index|[^/]+/index)\\.ts$' },
@@ -53,6 +57,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -48,7 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { demo: { type: 'boolean' } } });
-  const config = loadConfig(process.env, values.demo ? { demo: true } : {});
+  const config = loadConfig(undefined, values.demo ? { demo: true } : {});
   const gateway = await startGateway(config);
   out(
     `Once-Only Gateway listening on ${gateway.url}${config.demo ? ' (demo mode: example keys, demo registers)' : ''}`,
@@ -83,7 +83,7 @@ async function send(args: string[]): Promise<number> {
   for (const required of ['as', 'evidence', 'subject', 'purpose'] as const) {
     if (!values[required]) throw new Error(`--${required} is required`);
   }
-  const config = loadConfig(process.env);
+  const config = loadConfig();
   const signer = loadSigner(config.participantsFile, values.as!);
   const content = {
     evidenceType: values.evidence!,
@@ -160,7 +160,7 @@ async function demo(args: string[]): Promise<number> {
     options: { citizen: { type: 'string' }, dpo: { type: 'boolean' }, participants: { type: 'string' } },
   });
   if (!values.citizen === !values.dpo) throw new Error('give exactly one of --citizen <idnr> or --dpo');
-  const config = loadConfig(process.env, { demo: true });
+  const config = loadConfig(undefined, { demo: true });
   const key = await loadDemoIdpKey();
   out(
     await mintDemoToken(key, {
@@ -182,7 +182,7 @@ async function log(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify') throw new Error('usage: oog log verify [--data-dir <dir>]');
   const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
-  const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+  const config = loadConfig(undefined, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
   const db = new SqliteDatabase(join(config.dataDir, 'gateway.db'), { readonly: true });
   try {
     const signer = loadSigner(config.participantsFile, config.gatewayId);
@@ -215,7 +215,7 @@ async function receipt(args: string[]): Promise<number> {
     options: { checkpoint: { type: 'string' }, cert: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new Error('give one receipt file');
-  const config = loadConfig(process.env);
+  const config = loadConfig();
   const key = values.cert ? createPublicKey(readFileSync(values.cert)) : gatewayPublicKey(config);
   const token = readFileSync(positionals[0]!, 'utf8').trim();
   const checkpoint = values.checkpoint ? readFileSync(values.checkpoint, 'utf8').trim() : undefined;
@@ -232,7 +232,7 @@ async function policy(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'test') throw new Error('usage: oog policy test [--policies <dir>]');
   const { values } = parseArgs({ args: rest, options: { policies: { type: 'string' } } });
-  const config = loadConfig(process.env, values.policies ? { policiesDir: values.policies } : {});
+  const config = loadConfig(undefined, values.policies ? { policiesDir: values.policies } : {});
   const results = runPolicyTests(
     loadPolicies(config.policiesDir),
     loadPolicyTests(join(config.policiesDir, 'tests')),
@@ -251,7 +251,7 @@ async function xoev(args: string[]): Promise<number> {
   if (sub !== 'verify') throw new Error('usage: oog xoev verify <file>');
   const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new Error('give one XÖV file');
-  const config = loadConfig(process.env);
+  const config = loadConfig();
   const trust = createTrustStore(loadTrustMaterial(config.participantsFile).material, systemClock);
   const result = explainXoev(readFileSync(positionals[0]!, 'utf8'), trust, { schemas: loadXoevSchemas() });
   for (const step of result.passed) out(`ok   ${step}`);

@@ -60,7 +60,10 @@ export class GatewayError extends Error {
   readonly detail: string | undefined;
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; status?: number }) {
-    super(detail ? `${code}: ${detail}` : code, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      detail ? `${code}: ${detail}` : code,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'GatewayError';
     this.code = code;
     this.status = options?.status ?? ERROR_CATALOGUE[code].status;

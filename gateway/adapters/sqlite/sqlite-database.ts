@@ -12,7 +12,11 @@ import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../core/errors.js';
 
-type Job = { run: (db: Database.Database) => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+type Job = {
+  run: (db: Database.Database) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+};
 
 export interface SqliteDatabaseOptions {
   /** Open read-only (tools that only inspect a store). */
@@ -30,7 +34,10 @@ export class SqliteDatabase {
   constructor(path: string, options: SqliteDatabaseOptions = {}) {
     this.path = path;
     try {
-      this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      this.db = new Database(path, {
+        readonly: options.readonly ?? false,
+        fileMustExist: options.readonly ?? false,
+      });
       if (!options.readonly) this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
@@ -43,15 +50,19 @@ export class SqliteDatabase {
 
   /** Runs DDL once per migration id, in order (idempotent across restarts). */
   migrate(migrations: readonly { id: string; sql: string }[]): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
     const has = this.db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?');
     const mark = this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
     for (const m of migrations) {
       if (has.get(m.id)) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        mark.run(m.id, Date.now());
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(m.sql);
+          mark.run(m.id, Date.now());
+        })
+        .immediate();
     }
   }
 
@@ -98,7 +109,9 @@ export class SqliteDatabase {
       }
     } catch (cause) {
       const failure =
-        cause instanceof GatewayError ? cause : new GatewayError('ERR_LOG_UNAVAILABLE', 'the store cannot be written', { cause });
+        cause instanceof GatewayError
+          ? cause
+          : new GatewayError('ERR_LOG_UNAVAILABLE', 'the store cannot be written', { cause });
       for (const job of batch) job.reject(failure);
       return;
     }

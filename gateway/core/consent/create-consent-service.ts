@@ -211,7 +211,8 @@ function validateInput(
   let until: number | null = null;
   if (validUntil !== undefined) {
     const parsed = parseDateTime(validUntil);
-    if (parsed === undefined) throw new GatewayError('ERR_SCHEMA', 'validUntil must be an RFC 3339 date-time');
+    if (parsed === undefined)
+      throw new GatewayError('ERR_SCHEMA', 'validUntil must be an RFC 3339 date-time');
     until = parsed;
     if (until <= now) throw new GatewayError('ERR_SCHEMA', 'validUntil must be in the future');
   }
