@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// The `oog` command. Runs the compiled CLI from dist/ when it exists (production images), and the TypeScript
-// sources through tsx otherwise (a fresh clone with dev dependencies).
-import { existsSync } from 'node:fs';
+// The `oog` command. With dev dependencies installed (a clone), it runs the TypeScript sources through tsx, so a
+// stale dist/ never shadows an edit; without them (the production image), it runs the compiled dist/.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const compiled = fileURLToPath(new URL('../dist/gateway/cli/main.js', import.meta.url));
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
-  const { register } = await import('tsx/esm/api');
+let register;
+try {
+  ({ register } = await import('tsx/esm/api'));
+} catch {
+  register = undefined;
+}
+if (register) {
   register();
   await import(new URL('../gateway/cli/main.ts', import.meta.url).href);
+} else {
+  await import(pathToFileURL(fileURLToPath(new URL('../dist/gateway/cli/main.js', import.meta.url))).href);
 }

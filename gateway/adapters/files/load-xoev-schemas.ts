@@ -4,14 +4,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../../paths.js';
 import type { XoevSchemaFiles } from '../../core/envelope/xoev/index.js';
 
 /** The project's schemas/xoev folder. */
-export const XOEV_SCHEMA_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../schemas/xoev',
-);
+export const XOEV_SCHEMA_DIR = fromRoot('schemas/xoev');
 
 /** The entry schema of the project's messages. */
 export const XOEV_ENTRY_SCHEMA = 'oog-nachweis.xsd';
