@@ -1,251 +1,27 @@
 /**
- * The HTTP/XÖV connector (PROTOCOL.md §2, DESIGN.md "connectors"): POSTs the gateway's signed XÖV forwarded
- * request (`nachweisanfrage.weiterleitung.0102`) as application/xml to the provider's endpoint and returns the
- * provider's raw answer for the core to verify (createXoevEvidenceVerifier). It only transports, with the
- * behaviour of the http-json connector: it never follows a redirect, never decompresses, reads at most
- * `maxResponseBytes`, and gives up after `timeoutMs`.
- *
- * Transport: node:http / node:https with a keep-alive Agent, as the http-json connector (see there for the
- * measurements that chose it over fetch). The timer is an explicit setTimeout cleared when the answer is in.
+ * The HTTP/XÖV connector (PROTOCOL.md §2): the gateway's signed XÖV forwarded request
+ * (`nachweisanfrage.weiterleitung.0102`) goes out as application/xml, and an application/xml answer comes back
+ * for the core to verify (createXoevEvidenceVerifier). Transport behaviour is the shared HTTP transport's; an
+ * answer that is not UTF-8 decodes with U+FFFD, which the XÖV gate refuses.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
-import { GatewayError } from '../../gateway/core/errors.js';
-import type { Connector, ForwardedMessage, ProviderAnswer } from '../../gateway/core/ports.js';
+import { createHttpConnector, DEFAULT_MAX_RESPONSE_BYTES } from '../http-transport/create-http-connector.js';
+import type { HttpConnector, HttpConnectorOptions } from '../http-transport/create-http-connector.js';
 
-export const DEFAULT_MAX_XOEV_RESPONSE_BYTES = 1_048_576;
-/** An error answer is read only to tell a register's "no such person" from other failures. */
-const MAX_ERROR_BODY_BYTES = 16_384;
-const XML = 'application/xml';
-
-export interface HttpXoevConnectorOptions {
-  /** Whole exchange (connect, send, read the answer), in ms. */
-  readonly timeoutMs: number;
-  /** Largest answer accepted, counted while streaming; default 1 MiB. */
-  readonly maxResponseBytes?: number;
-  /** Upper bound of parallel connections per provider; default 256. */
-  readonly maxSockets?: number;
-  /** Agents to use instead of the connector's own keep-alive agents (e.g. https with a client certificate). */
-  readonly httpAgent?: http.Agent;
-  readonly httpsAgent?: https.Agent;
-}
-
-export interface HttpXoevConnector extends Connector {
+export const DEFAULT_MAX_XOEV_RESPONSE_BYTES = DEFAULT_MAX_RESPONSE_BYTES;
+export type HttpXoevConnectorOptions = HttpConnectorOptions;
+export interface HttpXoevConnector extends HttpConnector {
   readonly kind: 'http-xoev';
-  /** Closes the connector's own idle keep-alive connections (agents passed in are left alone). */
-  close(): void;
 }
 
-/** Why a single attempt failed before any answer arrived; a reused idle connection may be retried once. */
-class StaleConnectionError extends Error {}
-
-/**
- * Builds the `http-xoev` Connector (ports.ts). `send` resolves with `{ contentType, body }` for any 2xx answer
- * of media type application/xml, whatever its body (the core verifies it). Throws GatewayError:
- * ERR_PROVIDER_UNAVAILABLE with status 504 when `timeoutMs` passes or the caller's signal aborts with a
- * TimeoutError; ERR_PROVIDER_UNAVAILABLE (502) when the provider cannot be reached, redirects, answers with
- * another status or media type, compresses, or sends more than `maxResponseBytes`; ERR_NOT_FOUND (404) when the
- * provider answers 404 with an application/problem+json whose `code` is ERR_NOT_FOUND (its register holds no
- * such subject); ERR_INTERNAL for a message that is not XÖV (this connector carries only XÖV documents).
- * The factory throws TypeError on bad options.
- */
+/** Builds the `http-xoev` Connector; throws what createHttpConnector throws. */
 export function createHttpXoevConnector(options: HttpXoevConnectorOptions): HttpXoevConnector {
-  const { timeoutMs } = options;
-  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_XOEV_RESPONSE_BYTES;
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)
-    throw new TypeError('timeoutMs: a positive integer');
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
-    throw new TypeError('maxResponseBytes: a positive integer');
-  }
-  const agentOptions = {
-    keepAlive: true,
-    maxSockets: options.maxSockets ?? 256,
-    scheduling: 'lifo' as const,
-  };
-  // Agent `timeout` closes idle pooled sockets before a typical server's 5 s keep-alive timeout closes them.
-  const ownHttp = options.httpAgent ? undefined : new http.Agent({ ...agentOptions, timeout: 4_000 });
-  const ownHttps = options.httpsAgent ? undefined : new https.Agent({ ...agentOptions, timeout: 4_000 });
-  const httpAgent = options.httpAgent ?? ownHttp!;
-  const httpsAgent = options.httpsAgent ?? ownHttps!;
-
-  async function send(message: ForwardedMessage, signal: AbortSignal): Promise<ProviderAnswer> {
-    if (message.format !== 'xoev') {
-      throw new GatewayError('ERR_INTERNAL', undefined, {
-        cause: new Error('http-xoev connector got a JSON message'),
-      });
-    }
-    const url = parseEndpoint(message.provider.endpoint?.url);
-    const body = Buffer.from(message.body, 'utf8');
-    const agent = url.protocol === 'https:' ? httpsAgent : httpAgent;
-    const attempt = () => postOnce(url, body, agent, signal, timeoutMs, maxResponseBytes);
-    try {
-      return await attempt();
-    } catch (error) {
-      // A pooled connection the server closed just as we reused it: nothing reached the provider, so once more.
-      if (error instanceof StaleConnectionError) {
-        try {
-          return await attempt();
-        } catch (again) {
-          throw toUnavailable(again);
-        }
-      }
-      throw toUnavailable(error);
-    }
-  }
-
-  return {
-    kind: 'http-xoev',
-    send,
-    close() {
-      ownHttp?.destroy();
-      ownHttps?.destroy();
+  return createHttpConnector(
+    {
+      kind: 'http-xoev',
+      format: 'xoev',
+      mediaType: 'application/xml',
+      requestContentType: 'application/xml; charset=utf-8',
     },
-  };
-}
-
-function parseEndpoint(text: string | undefined): URL {
-  let url: URL | undefined;
-  try {
-    url = text === undefined ? undefined : new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.username ||
-    url.password
-  ) {
-    throw new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider endpoint is not a usable http(s) URL');
-  }
-  return url;
-}
-
-function toUnavailable(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error;
-  return new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider could not be reached', { cause: error });
-}
-
-function unavailable(detail: string, cause?: unknown): GatewayError {
-  return new GatewayError('ERR_PROVIDER_UNAVAILABLE', detail, { cause });
-}
-
-/** The media type of a Content-Type header, lower-cased, without parameters. */
-function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
-}
-
-function postOnce(
-  url: URL,
-  body: Buffer,
-  agent: http.Agent,
-  signal: AbortSignal,
-  timeoutMs: number,
-  maxResponseBytes: number,
-): Promise<ProviderAnswer> {
-  return new Promise<ProviderAnswer>((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal.reason));
-    let settled = false;
-    let gotResponse = false;
-
-    const finish = (error: unknown, answer?: ProviderAnswer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve(answer!);
-      else {
-        request.destroy();
-        reject(error);
-      }
-    };
-    const onAbort = () => finish(abortError(signal.reason));
-
-    const request = (url.protocol === 'https:' ? https : http).request(url, {
-      method: 'POST',
-      agent,
-      headers: {
-        'content-type': `${XML}; charset=utf-8`,
-        accept: XML,
-        'accept-encoding': 'identity',
-        'content-length': body.byteLength,
-      },
-    });
-
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => finish(timeoutError(undefined)), timeoutMs);
-
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      const code = error.code;
-      if (!gotResponse && request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
-        finish(new StaleConnectionError(code, { cause: error }));
-      } else {
-        finish(unavailable('the provider could not be reached', error));
-      }
-    });
-    request.on('response', (response: IncomingMessage) => {
-      gotResponse = true;
-      handleResponse(response);
-    });
-    request.end(body);
-
-    function handleResponse(response: IncomingMessage): void {
-      const status = response.statusCode ?? 0;
-      const type = mediaType(response.headers['content-type']);
-      const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-      const ok = status >= 200 && status < 300;
-      const limit = ok ? maxResponseBytes : Math.min(MAX_ERROR_BODY_BYTES, maxResponseBytes);
-
-      if (encoding !== 'identity') return finish(unavailable('the provider answered with a compressed body'));
-      if (ok && type !== XML)
-        return finish(unavailable('the provider answered with an unexpected media type'));
-      const declared = Number(response.headers['content-length'] ?? NaN);
-      if (declared > limit) return finish(unavailable("the provider's answer is too large"));
-
-      const chunks: Buffer[] = [];
-      let received = 0;
-      response.on('data', (chunk: Buffer) => {
-        received += chunk.byteLength;
-        if (received > limit) return finish(unavailable("the provider's answer is too large"));
-        chunks.push(chunk);
-      });
-      response.on('error', (error) => finish(unavailable("the provider's answer broke off", error)));
-      response.on('close', () => {
-        if (!response.complete) finish(unavailable("the provider's answer broke off"));
-      });
-      response.on('end', () => {
-        // Decoded as UTF-8; bytes that are not become U+FFFD, which the XÖV gate refuses.
-        const text = Buffer.concat(chunks, received).toString('utf8');
-        if (ok) return finish(undefined, { contentType: type, body: text });
-        if (status === 404 && type === 'application/problem+json' && problemCode(text) === 'ERR_NOT_FOUND') {
-          return finish(new GatewayError('ERR_NOT_FOUND', 'the provider holds no record for this subject'));
-        }
-        finish(unavailable(`the provider answered with HTTP ${status}`));
-      });
-    }
-  });
-}
-
-function timeoutError(cause: unknown): GatewayError {
-  return new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'the provider did not answer in time', {
-    cause,
-    status: 504,
-  });
-}
-
-/** The caller's deadline (a TimeoutError reason, as AbortSignal.timeout gives) is a timeout; other aborts are not. */
-function abortError(reason: unknown): GatewayError {
-  const name =
-    typeof reason === 'object' && reason !== null ? (reason as { name?: unknown }).name : undefined;
-  return name === 'TimeoutError' ? timeoutError(reason) : unavailable('the exchange was aborted', reason);
-}
-
-function problemCode(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
-  } catch {
-    return undefined;
-  }
+    options,
+  ) as HttpXoevConnector;
 }
