@@ -12,7 +12,8 @@
 import { GatewayError, toGatewayError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { Participant, TransferRecord } from '../ports.js';
-import { addIsoDuration, isoTime } from '../time.js';
+import { addIsoDuration } from '../policy/index.js';
+import { isoTime } from '../time.js';
 import type {
   ClaimedRequest,
   EvidenceRequest,
