@@ -32,7 +32,9 @@ import {
   createXoevEvidenceVerifier,
   createXoevForwarder,
   createXoevRequestReader,
+  signXoevRejection,
 } from './core/envelope/xoev/index.js';
+import { EnvelopeError } from './core/envelope/envelope-error.js';
 import { createExchange } from './core/exchange/index.js';
 import type { EvidenceRequest, ExchangeDeps, MessageFormat, PolicyVerdict } from './core/exchange/index.js';
 import { systemClock } from './adapters/system-clock.js';
@@ -235,6 +237,16 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       gatewayId: config.gatewayId,
       schemas: xoevSchemas,
     });
+    // XÖV refusals go back to the sender as a signed rueckweisung (docs/xoev.md): who sent what, per body and
+    // then per thrown error, until the HTTP layer renders the refusal.
+    const readXoev = createXoevRequestReader({
+      trust,
+      clock,
+      gatewayId: config.gatewayId,
+      schemas: xoevSchemas,
+    });
+    const xoevSenders = new Map<string, { id: string; messageId?: string }>();
+    const refusedSenders = new WeakMap<object, { id: string; messageId?: string }>();
     const httpJson = createHttpJsonConnector({ timeoutMs: config.providerTimeoutMs });
     const httpXoev = createHttpXoevConnector({ timeoutMs: config.providerTimeoutMs });
     closers.push(() => httpJson.close());
@@ -262,7 +274,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
             fields: claims.fields,
           } satisfies EvidenceRequest;
         },
-        xoev: createXoevRequestReader({ trust, clock, gatewayId: config.gatewayId, schemas: xoevSchemas }),
+        xoev: async (body) => {
+          const request = await readXoev(body);
+          xoevSenders.set(body, { id: request.consumer, messageId: request.messageId });
+          return request;
+        },
       },
       claimedOf: claimedOfXoev,
       evaluatePolicy: (request): PolicyVerdict =>
@@ -355,12 +371,46 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       exchange: {
         async submit({ body, contentType }) {
           const format: MessageFormat = contentType === 'application/xml' ? 'xoev' : 'json';
-          const released = await exchange.submit(format, body.toString('utf8'));
+          const text = body.toString('utf8');
+          let released;
+          try {
+            released = await exchange.submit(format, text);
+          } catch (error) {
+            const claimed = error instanceof EnvelopeError ? error.claimed : undefined;
+            const sender =
+              format === 'xoev'
+                ? (xoevSenders.get(text) ??
+                  (claimed?.iss ? { id: claimed.iss, messageId: claimed.jti } : undefined))
+                : undefined;
+            if (sender && typeof error === 'object' && error !== null) refusedSenders.set(error, sender);
+            throw error;
+          } finally {
+            if (format === 'xoev') xoevSenders.delete(text);
+          }
           logger.info({ event: 'transfer.released', exchangeId: released.exchangeId }, 'transfer.released');
           return { status: 200, body: released };
         },
         async get({ exchangeId, agency }) {
           return describeExchange(logStore, transferLog, exchangeId, agency);
+        },
+        renderRefusal(thrown, problem) {
+          const sender =
+            typeof thrown === 'object' && thrown !== null ? refusedSenders.get(thrown) : undefined;
+          if (sender === undefined) return undefined;
+          try {
+            const text = signXoevRejection(
+              { signer, clock, name: trust.participant(config.gatewayId)?.name },
+              { to: { id: sender.id, name: trust.participant(sender.id)?.name ?? sender.id } },
+              {
+                code: problem.code,
+                description: `${problem.instance}${problem.detail ? ` ${problem.detail}` : ''}`,
+                refersTo: sender.messageId,
+              },
+            );
+            return { contentType: 'application/xml; charset=utf-8', text };
+          } catch {
+            return undefined; // a claimed id XML cannot carry: the problem document it is
+          }
         },
       },
       consents: {

@@ -57,6 +57,14 @@ export interface ProblemOptions {
   readonly extensions?: Readonly<Record<string, unknown>>;
   /** Extra response headers (e.g. `Allow` with a 405). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Another rendering of the same refusal (e.g. a signed XÖV `rueckweisung`, docs/xoev.md): called with the
+   * problem document (its `instance` is the logged error id); undefined keeps problem+json. Same status.
+   */
+  readonly render?: (
+    problem: Problem,
+    error: GatewayError,
+  ) => { readonly contentType: string; readonly text: string } | undefined;
 }
 
 export type ProblemResponder = (
@@ -98,6 +106,12 @@ export function createProblemResponder(rootLogger: Logger): ProblemResponder {
     res.set('Cache-Control', 'no-store');
     if (error.code === 'ERR_AUTH') res.set('WWW-Authenticate', 'Bearer realm="oog"');
     for (const [name, value] of Object.entries(options.headers ?? {})) res.set(name, value);
+    const rendered = options.render?.(problem, error);
+    if (rendered !== undefined) {
+      res.set('Content-Type', rendered.contentType);
+      res.send(rendered.text);
+      return;
+    }
     res.send(JSON.stringify(problem));
   };
 }

@@ -6,6 +6,7 @@
 import type { JWK } from 'jose';
 import type { Registry } from 'prom-client';
 import type { ConsentRecord } from '../core/index.js';
+import type { Problem } from './problem.js';
 
 export type EvidenceMediaType = 'application/jose' | 'application/xml';
 
@@ -25,6 +26,14 @@ export interface ExchangeService {
   submit(submission: EvidenceSubmission): Promise<{ readonly status: 200 | 202; readonly body: object }>;
   /** The exchange as its consumer sees it (PROTOCOL.md §1c), or undefined if unknown or another agency's. */
   get(query: { readonly exchangeId: string; readonly agency: string }): Promise<object | undefined>;
+  /**
+   * The refusal of an XÖV submission as a signed `rueckweisung` to its (claimed) sender (docs/xoev.md), given
+   * what `submit` threw and the problem document; undefined if the sender is unknown (problem+json then).
+   */
+  renderRefusal?(
+    thrown: unknown,
+    problem: Problem,
+  ): { readonly contentType: string; readonly text: string } | undefined;
 }
 
 /** A consent as the citizen asks for it (PROTOCOL.md §3); the citizen is the authenticated subject. */

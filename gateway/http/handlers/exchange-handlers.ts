@@ -2,6 +2,7 @@
 import { GatewayError } from '../../core/index.js';
 import { mediaTypeOf } from '../openapi-adapter.js';
 import type { OperationHandler } from '../openapi-adapter.js';
+import { PROBLEM_MEDIA_TYPE } from '../problem.js';
 import type { EvidenceMediaType, ExchangeService } from '../services.js';
 
 /** POST /v1/evidence-requests — hands the exact body bytes to the exchange; ERR_REQUEST_MALFORMED if empty. */
@@ -13,7 +14,16 @@ export function createExchangeHandlers(exchange: ExchangeService): Record<string
       }
       // The adapter has already refused any media type the document does not declare for this operation.
       const contentType = mediaTypeOf(req) as EvidenceMediaType;
-      const result = await exchange.submit({ body, contentType, requestId: String(req.id) });
+      let result: Awaited<ReturnType<ExchangeService['submit']>>;
+      try {
+        result = await exchange.submit({ body, contentType, requestId: String(req.id) });
+      } catch (error) {
+        // An XÖV sender gets its refusal in XÖV (docs/xoev.md) unless it asked for problem+json.
+        const render = exchange.renderRefusal?.bind(exchange);
+        if (contentType !== 'application/xml' || render === undefined) throw error;
+        if (req.accepts(['application/xml', PROBLEM_MEDIA_TYPE]) === PROBLEM_MEDIA_TYPE) throw error;
+        return { problem: error, options: { render: (problem) => render(error, problem) } };
+      }
       return { status: result.status, json: result.body };
     },
 
