@@ -147,12 +147,27 @@ describe('XÖV evidence requests through the gateway (issue 3)', function () {
       expect(await outcomesOf(gw, messageId)).to.deep.equal(['refused']);
     });
 
-    it('answers the same refusal as problem+json when the client prefers it', async () => {
-      const answer = await sendXml(gw, signedRequest(gw), 'application/problem+json');
-      expect(answer.status).to.equal(403);
-      expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
-      const problem = JSON.parse(answer.text) as { code: string; instance: string };
-      expect(problem.code).to.equal('ERR_CONSENT_MISSING');
+    for (const accept of [
+      'application/problem+json',
+      'application/json',
+      'application/xml;q=0.5, application/problem+json',
+    ]) {
+      it(`answers the same refusal as problem+json for Accept: ${accept}`, async () => {
+        const answer = await sendXml(gw, signedRequest(gw), accept);
+        expect(answer.status).to.equal(403);
+        expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
+        const problem = JSON.parse(answer.text) as { code: string; instance: string };
+        expect(problem.code).to.equal('ERR_CONSENT_MISSING');
+      });
+    }
+
+    it('answers a rueckweisung for Accept: application/xml and */*', async () => {
+      for (const accept of ['application/xml', '*/*']) {
+        const answer = await sendXml(gw, signedRequest(gw), accept);
+        expect(answer.status).to.equal(403);
+        expect(codeOf(gw, answer)).to.equal('ERR_CONSENT_MISSING');
+        expect(answer.headers.get('content-type')).to.match(/^application\/xml/);
+      }
     });
 
     it('releases the Meldebehörde’s own signed evidence with only anschrift and einzugsdatum after consent', async () => {

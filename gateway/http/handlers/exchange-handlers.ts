@@ -21,7 +21,9 @@ export function createExchangeHandlers(exchange: ExchangeService): Record<string
         // An XÖV sender gets its refusal in XÖV (docs/xoev.md) unless it asked for problem+json.
         const render = exchange.renderRefusal?.bind(exchange);
         if (contentType !== 'application/xml' || render === undefined) throw error;
-        if (req.accepts(['application/xml', PROBLEM_MEDIA_TYPE]) === PROBLEM_MEDIA_TYPE) throw error;
+        // A client that prefers problem+json (or plain JSON, which it also is) gets the problem document.
+        const preferred = req.accepts(['application/xml', PROBLEM_MEDIA_TYPE, 'application/json']);
+        if (preferred === PROBLEM_MEDIA_TYPE || preferred === 'application/json') throw error;
         return { problem: error, options: { render: (problem) => render(error, problem) } };
       }
       return { status: result.status, json: result.body };
