@@ -53,10 +53,10 @@ describe('JWS attacks on the evidence request', () => {
   });
 
   describe('algorithm', () => {
-    it('refuses alg none with an empty signature, with ERR_REQUEST_MALFORMED', async () => {
+    it('refuses alg none with an empty signature, with ERR_SIG_INVALID', async () => {
       await refusedBeforeKeyLookup(
         `${b64u(header({ alg: 'none' }))}.${b64u(PAYLOAD)}.`,
-        'ERR_REQUEST_MALFORMED',
+        'ERR_SIG_INVALID',
       );
     });
 

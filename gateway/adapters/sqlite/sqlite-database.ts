@@ -8,7 +8,7 @@
  * A failure of the transaction itself (disk full, file read-only, file deleted behind our back) rejects every
  * write of the batch with ERR_LOG_UNAVAILABLE: nothing was written, and the callers fail closed.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../core/errors.js';
 
@@ -138,6 +138,8 @@ export class SqliteDatabase {
   writable(): boolean {
     try {
       this.#checkFileStillOurs();
+      // SQLite quietly opens a write-protected file read-only; ask the file system, not the handle.
+      if (this.#inode !== undefined) accessSync(this.path, constants.W_OK);
       return !this.db.readonly && !this.#closed;
     } catch {
       return false;
