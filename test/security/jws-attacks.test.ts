@@ -54,10 +54,7 @@ describe('JWS attacks on the evidence request', () => {
 
   describe('algorithm', () => {
     it('refuses alg none with an empty signature, with ERR_SIG_INVALID', async () => {
-      await refusedBeforeKeyLookup(
-        `${b64u(header({ alg: 'none' }))}.${b64u(PAYLOAD)}.`,
-        'ERR_SIG_INVALID',
-      );
+      await refusedBeforeKeyLookup(`${b64u(header({ alg: 'none' }))}.${b64u(PAYLOAD)}.`, 'ERR_SIG_INVALID');
     });
 
     it('refuses alg none (and None, NONE) with any signature, with ERR_SIG_INVALID', async () => {
