@@ -76,7 +76,9 @@ function post(url: string, body: string, contentType: string, headers: Record<st
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+      );
     });
     request.end(body);
   });
@@ -109,7 +111,8 @@ async function drive(url: string, bodies: string[], contentType: string, concurr
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
   return {
     count: bodies.length,
     perSecond: bodies.length / seconds,
@@ -123,7 +126,9 @@ async function drive(url: string, bodies: string[], contentType: string, concurr
 async function startGateway() {
   for (const port of [8081, 8082, 8090]) {
     if (!(await portIsFree(port))) {
-      throw new Error(`port ${port} is in use: stop the running demo gateway (npm start) before npm run bench`);
+      throw new Error(
+        `port ${port} is in use: stop the running demo gateway (npm start) before npm run bench`,
+      );
     }
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'oog-bench-'));
@@ -230,14 +235,23 @@ async function bareLoop(concurrency: number) {
 async function xoevThroughGateway(url: string) {
   // Erika consents for the Elterngeldstelle, as a citizen would through the API.
   const key = await loadDemoIdpKey();
-  const token = await mintDemoToken(key, { issuer: 'http://127.0.0.1:8090', audience: GATEWAY_ID, citizen: '93141705862' });
+  const token = await mintDemoToken(key, {
+    issuer: 'http://127.0.0.1:8090',
+    audience: GATEWAY_ID,
+    citizen: '93141705862',
+  });
   const given = await post(
     `${url}/v1/me/consents`,
-    JSON.stringify({ consumer: 'ags:09999002', evidenceTypes: ['meldebescheinigung'], purpose: 'elterngeld-antrag' }),
+    JSON.stringify({
+      consumer: 'ags:09999002',
+      evidenceTypes: ['meldebescheinigung'],
+      purpose: 'elterngeld-antrag',
+    }),
     'application/json',
     { authorization: `Bearer ${token}` },
   );
-  if (given.status !== 201 && given.status !== 200) throw new Error(`consent was not given: HTTP ${given.status}`);
+  if (given.status !== 201 && given.status !== 200)
+    throw new Error(`consent was not given: HTTP ${given.status}`);
   const signer = loadSigner(participants, 'ags:09999002');
   const clock = { nowMs: () => Date.now() };
   const bodies: string[] = [];
@@ -274,13 +288,22 @@ function bareXmlCrypto(): Promise<string> {
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
 
 async function main() {
-  console.log(`Once-Only Gateway benchmark — node ${process.version}, concurrency ${CONCURRENCY}, loopback only`);
-  console.log('setup: gateway process (with in-process demo Meldebehörde and IdP) + load generator process\n');
+  console.log(
+    `Once-Only Gateway benchmark — node ${process.version}, concurrency ${CONCURRENCY}, loopback only`,
+  );
+  console.log(
+    'setup: gateway process (with in-process demo Meldebehörde and IdP) + load generator process\n',
+  );
 
   const { url, child } = await startGateway();
   const requests = await signJsonRequests(WARMUP + JSON_REQUESTS);
   await drive(`${url}/v1/evidence-requests`, requests.slice(0, WARMUP), 'application/jose', CONCURRENCY);
-  const json = await drive(`${url}/v1/evidence-requests`, requests.slice(WARMUP), 'application/jose', CONCURRENCY);
+  const json = await drive(
+    `${url}/v1/evidence-requests`,
+    requests.slice(WARMUP),
+    'application/jose',
+    CONCURRENCY,
+  );
   const xoev = await xoevThroughGateway(url);
   const peak = peakRssMb(child.pid!);
   child.kill('SIGTERM');
@@ -299,7 +322,9 @@ async function main() {
   console.log(`  concurrency ${String(CONCURRENCY).padEnd(8)} ${fmt(bare.concurrent)} /s`);
   console.log(`  gateway / bare       ${fmt(ratio, 2)}   (against the concurrent bare loop)`);
   console.log('XÖV request (Elterngeldstelle → Meldebehörde) through the gateway, concurrency 8');
-  console.log(`  exchanges/s          ${fmt(xoev.perSecond)}   p50 ${xoev.p50.toFixed(1)} ms, p99 ${xoev.p99.toFixed(1)} ms`);
+  console.log(
+    `  exchanges/s          ${fmt(xoev.perSecond)}   p50 ${xoev.p50.toFixed(1)} ms, p99 ${xoev.p99.toFixed(1)} ms`,
+  );
   console.log(`  answers              ${JSON.stringify(xoev.outcomes)}`);
   console.log('Bare xml-crypto in the same run (bench/xoev-bench.ts, one core):');
   console.log(xml.trimEnd().replace(/^/gm, '  '));
