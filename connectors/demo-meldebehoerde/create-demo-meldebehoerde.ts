@@ -8,10 +8,11 @@
  * Routes: `POST /evidence` (application/jose in, application/jose out), `GET /healthz`. Refusals are
  * application/problem+json (RFC 9457) with the gateway's error codes; see README.md for the table.
  */
-import { randomUUID, type X509Certificate } from 'node:crypto';
+import { createEvidenceHandler } from '../demo-server/evidence-handler.js';
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createForwardedRequestVerifier, type JwsAlgorithm } from '../../gateway/core/envelope/index.js';
-import { ERROR_CATALOGUE, GatewayError, toGatewayError, type ErrorCode } from '../../gateway/core/errors.js';
+import { GatewayError } from '../../gateway/core/errors.js';
 import type { Clock } from '../../gateway/core/ports.js';
 import { isMeldebescheinigungField, MELDEBESCHEINIGUNG, type MeldeRecord } from './demo-citizens.js';
 import { createGatewayTrust } from './create-gateway-trust.js';
@@ -114,93 +115,13 @@ export function createDemoMeldebehoerde(options: DemoMeldebehoerdeOptions): Demo
     );
   }
 
-  function handler(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '').split('?', 1)[0];
-    if (path === '/healthz' && request.method === 'GET') {
-      send(response, 200, 'application/json', JSON.stringify({ status: 'ok' }));
-      return;
-    }
-    if (path !== EVIDENCE_PATH) {
-      // No `code`: a wrong path must not read as "no such resident" to the gateway's connector.
-      sendProblem(response, 404, { title: 'No such route' });
-      return;
-    }
-    if (request.method !== 'POST') {
-      response.setHeader('allow', 'POST');
-      sendProblem(response, 405, { title: 'Method not allowed' });
-      return;
-    }
-    const type = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-    if (type !== 'application/jose') {
-      request.resume();
-      sendError(response, new GatewayError('ERR_MEDIA_TYPE', 'send application/jose'));
-      return;
-    }
-    readBody(request, maxBodyBytes).then(
-      (body) =>
-        answer(body).then(
-          (evidence) => send(response, 200, 'application/jose', evidence),
-          (error: unknown) => sendError(response, toGatewayError(error)),
-        ),
-      (error: unknown) => sendError(response, toGatewayError(error)),
-    );
-  }
+  const handler = createEvidenceHandler({
+    evidencePath: EVIDENCE_PATH,
+    acceptedTypes: ['application/jose'],
+    answerType: 'application/jose',
+    maxBodyBytes,
+    answer,
+  });
 
   return { providerId: signer.participantId, handler, register, close: () => register.close() };
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? NaN);
-    if (declared > limit) {
-      request.resume();
-      reject(new GatewayError('ERR_TOO_LARGE', 'request body too large'));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    request.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.byteLength;
-      if (size > limit) {
-        failed = true;
-        reject(new GatewayError('ERR_TOO_LARGE', 'request body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks, size).toString('utf8'));
-    });
-    request.on('error', (error) => {
-      failed = true;
-      reject(error);
-    });
-  });
-}
-
-function send(response: ServerResponse, status: number, contentType: string, body: string): void {
-  if (response.headersSent) return;
-  response.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  response.end(body);
-}
-
-function sendProblem(
-  response: ServerResponse,
-  status: number,
-  problem: { title: string; code?: ErrorCode; detail?: string },
-): void {
-  const body = { type: 'about:blank', status, ...problem, instance: `urn:uuid:${randomUUID()}` };
-  send(response, status, 'application/problem+json', JSON.stringify(body));
-}
-
-/** A refusal as problem+json; ERR_INTERNAL carries no detail. */
-function sendError(response: ServerResponse, error: GatewayError): void {
-  const detail = error.code === 'ERR_INTERNAL' ? undefined : error.detail;
-  sendProblem(response, error.status, { title: ERROR_CATALOGUE[error.code].title, code: error.code, detail });
 }
