@@ -133,6 +133,7 @@ const input: ForwardedRequestInput = {
     fields: ['kind', 'geburtsdatum', 'geburtsort', 'eltern'],
     consentRequired: true,
     previewRequired: false,
+    previewTimeoutMinutes: 60,
     retention: 'P2Y',
   },
 };

@@ -41,6 +41,12 @@ export interface Config {
   readonly skewS: number;
   /** OOG_PROVIDER_TIMEOUT_MS */
   readonly providerTimeoutMs: number;
+  /** OOG_PREVIEW_KEY_FILE, absolute; default <dataDir>/preview.key (seals evidence waiting for preview) */
+  readonly previewKeyFile: string;
+  /** OOG_PREVIEW_COLLECT_S: how long an approved preview's evidence can be collected by its consumer */
+  readonly previewCollectS: number;
+  /** OOG_PREVIEW_SWEEP_S: how often overdue previews are expired and uncollected evidence destroyed */
+  readonly previewSweepS: number;
   /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
@@ -74,6 +80,9 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/maxAgeS': 'OOG_MAX_AGE_S',
   '/skewS': 'OOG_SKEW_S',
   '/providerTimeoutMs': 'OOG_PROVIDER_TIMEOUT_MS',
+  '/previewKeyFile': 'OOG_PREVIEW_KEY_FILE',
+  '/previewCollectS': 'OOG_PREVIEW_COLLECT_S',
+  '/previewSweepS': 'OOG_PREVIEW_SWEEP_S',
   '/idp/issuer': 'OOG_IDP_ISSUER',
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
@@ -158,6 +167,9 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     maxAgeS: integer(read(env, 'OOG_MAX_AGE_S')),
     skewS: integer(read(env, 'OOG_SKEW_S')),
     providerTimeoutMs: integer(read(env, 'OOG_PROVIDER_TIMEOUT_MS')),
+    previewKeyFile: read(env, 'OOG_PREVIEW_KEY_FILE'),
+    previewCollectS: integer(read(env, 'OOG_PREVIEW_COLLECT_S')),
+    previewSweepS: integer(read(env, 'OOG_PREVIEW_SWEEP_S')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
@@ -189,6 +201,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     maxAgeS: 300,
     skewS: 60,
     providerTimeoutMs: 10_000,
+    previewCollectS: 86_400,
+    previewSweepS: 60,
     logLevel: 'info',
     ...merged,
     dataDir,
@@ -196,6 +210,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     policiesDir: pathOr('policiesDir', () => fromRoot(EXAMPLE_DEFAULTS.policiesDir)),
     gatewayKeyFile: pathOr('gatewayKeyFile', () => fromRoot(EXAMPLE_DEFAULTS.gatewayKeyFile)),
     subjectKeyFile: pathOr('subjectKeyFile', () => resolve(dataDir, 'subject.key')),
+    previewKeyFile: pathOr('previewKeyFile', () => resolve(dataDir, 'preview.key')),
   };
 
   if (!validateConfig(candidate)) {

@@ -18,6 +18,9 @@ import type { TrustMaterial } from './core/trust/index.js';
 import { evaluatePolicy } from './core/policy/index.js';
 import type { Policy } from './core/policy/index.js';
 import { createConsentService } from './core/consent/index.js';
+import { createKeyedLock } from './core/keyed-lock.js';
+import { createEvidenceSealer, createPreviewService } from './core/preview/index.js';
+import type { PreviewService as CorePreviewService } from './core/preview/index.js';
 import { createSubjectHasher } from './core/subject.js';
 import { createTransferLog } from './core/transfer-log/index.js';
 import {
@@ -42,6 +45,7 @@ import { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
 import { SqliteTransferLogStore } from './adapters/sqlite/sqlite-transfer-log-store.js';
 import { SqliteReplayStore } from './adapters/sqlite/sqlite-replay-store.js';
 import { SqliteConsentStore } from './adapters/sqlite/sqlite-consent-store.js';
+import { SqlitePreviewStore } from './adapters/sqlite/sqlite-preview-store.js';
 import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
@@ -52,7 +56,7 @@ import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/i
 import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { startDemoStandesamt } from '../connectors/demo-standesamt/start-demo-standesamt.js';
 import { createApp, createMetricsRegistry, startServer } from './http/index.js';
-import type { HttpServices } from './http/index.js';
+import type { HttpServices, PreviewItem } from './http/index.js';
 import { createLogger } from './log.js';
 import { fromRoot } from './paths.js';
 
@@ -98,14 +102,14 @@ export async function loadDemoIdpKey(): Promise<DemoIdpKey> {
   return { privateKey, publicKey: createPublicKey(privateKey), kid: String(jwk.kid) };
 }
 
-/** Reads the secret behind subject references, creating it (0600) on first start. */
-function loadSubjectKey(file: string): Buffer {
+/** Reads a 32-byte gateway secret (subject references, preview sealing), creating it (0600) on first start. */
+function loadSecretKey(file: string): Buffer {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
   }
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  if (key.length < 32) throw new Error(`${file}: the subject key must be at least 32 bytes (base64)`);
+  if (key.length < 32) throw new Error(`${file}: the key must be at least 32 bytes (base64)`);
   chmodSync(file, 0o600);
   return key;
 }
@@ -135,7 +139,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       );
     }
     mkdirSync(config.dataDir, { recursive: true });
-    const subjectRef = createSubjectHasher(loadSubjectKey(config.subjectKeyFile));
+    const subjectRef = createSubjectHasher(loadSecretKey(config.subjectKeyFile));
     const signer = loadSignerFromFiles(
       config.gatewayKeyFile.replace(/\.key\.pem$/, '.cert.pem'),
       config.gatewayKeyFile,
@@ -217,8 +221,30 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       );
     }
 
-    const consents = createConsentService({ store: consentStore, clock, newId: randomUUID });
+    const consents = createConsentService({
+      store: consentStore,
+      clock,
+      newId: randomUUID,
+      lock: createKeyedLock(),
+    });
     if (config.demo) await seedDemoConsent(consents, subjectRef);
+
+    // Preview before use: evidence waits sealed under its own key; a sweep expires overdue previews.
+    const previews = createPreviewService({
+      store: new SqlitePreviewStore(db),
+      sealer: createEvidenceSealer(loadSecretKey(config.previewKeyFile).subarray(0, 32)),
+      clock,
+      log: transferLog,
+      guardRelease: consents.guardRelease,
+      lock: createKeyedLock(),
+      collectWindowMs: config.previewCollectS * 1000,
+      onFinished: (event) => logger.info({ event: `transfer.${event.status}`, ...event }, 'preview.finished'),
+    });
+    const sweep = setInterval(() => {
+      previews.sweep().catch((error: unknown) => logger.error({ err: error }, 'preview.sweep_failed'));
+    }, config.previewSweepS * 1000);
+    sweep.unref();
+    closers.push(() => clearInterval(sweep));
 
     const algorithms = [...config.jwsAlgs];
     const readJson = createEvidenceRequestVerifier({
@@ -341,13 +367,20 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           subjectIdnr: input.request.subjectIdnr,
           permittedFields: [...input.verdict.fields],
         });
-        return { token: evidence.token, digest: evidence.digest, fields: Object.keys(evidence.data) };
+        return {
+          token: evidence.token,
+          digest: evidence.digest,
+          fields: Object.keys(evidence.data),
+          data: evidence.data,
+        };
       },
       connectors: { 'http-json': httpJson, 'http-xoev': httpXoev },
       log: {
         append: (record) => transferLog.append(record),
         receipt: (exchangeId, leaf) => transferLog.issueReceipt({ exchangeId, leaf }),
       },
+      guardRelease: consents.guardRelease,
+      holdForPreview: previews.hold,
       newId: randomUUID,
       providerTimeoutMs: config.providerTimeoutMs,
       production: !config.demo,
@@ -387,11 +420,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           } finally {
             if (format === 'xoev') xoevSenders.delete(text);
           }
+          if (released.status === 'awaiting-citizen') {
+            logger.info({ event: 'transfer.held', exchangeId: released.exchangeId }, 'transfer.held');
+            return { status: 202, body: released };
+          }
           logger.info({ event: 'transfer.released', exchangeId: released.exchangeId }, 'transfer.released');
           return { status: 200, body: released };
         },
         async get({ exchangeId, agency }) {
-          return describeExchange(logStore, transferLog, exchangeId, agency);
+          return describeExchange(logStore, transferLog, previews, exchangeId, agency);
         },
         renderRefusal(thrown, problem) {
           const sender =
@@ -434,7 +471,20 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
             ),
           };
         },
-        withdraw: (idnr, id) => consents.withdraw(subjectRef(idnr), id),
+        async withdraw(idnr, id) {
+          const consent = await consents.withdraw(subjectRef(idnr), id);
+          // For the future (DSGVO Art. 7(3)): evidence still waiting for preview under it is withheld now.
+          if (consent?.events.some((e) => e.type === 'withdrawn')) {
+            await previews.cancelForConsent(consent.id, 'ERR_CONSENT_WITHDRAWN');
+          }
+          return consent;
+        },
+      },
+      previews: {
+        list: async (idnr) =>
+          (await previews.list(subjectRef(idnr))).map((view) => toPreviewItem(view, trust)),
+        decide: async (idnr, exchangeId, decision) =>
+          toPreviewItem(await previews.decide(subjectRef(idnr), exchangeId, decision), trust),
       },
       auth: {
         citizen: (token) => bearer.citizen(token),
@@ -500,10 +550,37 @@ function consentReceipt(signer: Signer, gatewayId: string, consent: ConsentRecor
   });
 }
 
+/** A held exchange as the citizen's preview list shows it, with the participants' names. */
+function toPreviewItem(
+  view: Awaited<ReturnType<CorePreviewService['list']>>[number],
+  trust: ReturnType<typeof createTrustStore>,
+): PreviewItem {
+  const { entry, content } = view;
+  const named = (id: string) => ({
+    id,
+    ...(trust.participant(id) ? { name: trust.participant(id)!.name } : {}),
+  });
+  return {
+    exchangeId: entry.exchangeId,
+    state: entry.state,
+    consumer: named(entry.consumer),
+    provider: named(entry.provider),
+    evidenceType: entry.evidenceType,
+    purpose: entry.purpose,
+    legalBasis: entry.legalBasis,
+    procedure: entry.procedure,
+    heldAt: entry.heldAt,
+    decideBy: entry.decideBy,
+    ...(entry.decidedAt === undefined ? {} : { decidedAt: entry.decidedAt }),
+    ...(content === undefined ? {} : { fields: content.fields, data: content.data }),
+  };
+}
+
 /** The consumer's view of one of its exchanges, read from the transfer log (PROTOCOL.md §1c, polling). */
 async function describeExchange(
   store: SqliteTransferLogStore,
   log: ReturnType<typeof createTransferLog>,
+  previews: CorePreviewService,
   exchangeId: string,
   agency: string,
 ): Promise<object | undefined> {
@@ -526,7 +603,12 @@ async function describeExchange(
     purpose: last.record['purpose'],
     time: last.record['time'],
   };
-  if (outcome === 'refused') body['code'] = last.record['code'];
+  if (outcome === 'refused' || outcome === 'withheld') body['code'] = last.record['code'];
+  if (outcome === 'released' && last.record['preview'] === 'approved') {
+    // Approved after preview: the evidence was held for collection; absent once the window has passed.
+    const held = await previews.collect(exchangeId, agency);
+    if (held !== undefined) body['evidence'] = held.evidence;
+  }
   if (outcome === 'released') {
     body['receipt'] = await log.issueReceipt({
       exchangeId,

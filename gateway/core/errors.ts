@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   ERR_PROVIDER_UNAVAILABLE: { status: 502, title: 'Provider unavailable', fault: 'provider' },
   ERR_PROVIDER_RESPONSE: { status: 502, title: 'Provider response invalid', fault: 'provider' },
   ERR_NOT_FOUND: { status: 404, title: 'Not found', fault: 'client' },
+  ERR_CONFLICT: { status: 409, title: 'Conflict', fault: 'client' },
   ERR_AUTH: { status: 401, title: 'Authentication required', fault: 'client' },
   ERR_FORBIDDEN: { status: 403, title: 'Forbidden', fault: 'client' },
   ERR_RATE_LIMITED: { status: 429, title: 'Too many requests', fault: 'client' },

@@ -135,8 +135,13 @@ export interface ConsentStore {
 // ---------------------------------------------------------------------------------------------------------
 // Transfer log (DESIGN.md "Transfer log record"; RFC 9162 §2.1 hashing)
 
-/** 'refused' carries the code, whose catalogue entry says whose fault it was (a provider failure is ERR_PROVIDER_*). */
-export type TransferOutcome = 'intent' | 'released' | 'refused' | 'withheld';
+/**
+ * 'refused' carries the code, whose catalogue entry says whose fault it was (a provider failure is ERR_PROVIDER_*).
+ * 'awaiting-citizen': the provider's evidence is verified and held, encrypted, for the citizen's preview;
+ * 'withheld': the citizen rejected it, the preview timed out, or the consent was withdrawn meanwhile (code says
+ * which) — the held evidence is destroyed.
+ */
+export type TransferOutcome = 'intent' | 'awaiting-citizen' | 'released' | 'refused' | 'withheld';
 
 /** One transfer log record. Serialised as canonical JSON (sorted keys); its bytes are the Merkle leaf input. */
 export interface TransferRecord {
@@ -167,7 +172,7 @@ export interface TransferRecord {
   /** base64url SHA-256 of the evidence as released. */
   readonly evidenceDigest?: string;
   readonly format?: 'json' | 'xoev';
-  readonly preview?: 'not-required' | 'pending' | 'approved' | 'rejected' | 'expired';
+  readonly preview?: 'not-required' | 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
   /** ISO date after which the record content may be purged (leaf hash stays). */
   readonly retentionUntil?: string;
 }
@@ -217,6 +222,65 @@ export interface TransferLogStore {
    * memory (verifying the stored tree). Yields what is stored: a deleted row shows up as a gap in the indexes.
    */
   iterateLeaves(from: number): AsyncIterable<StoredLeaf>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Preview before use (§ 5 Abs. 2 EGovG; issue 5)
+
+export type HeldEvidenceState = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+/**
+ * Evidence held for the citizen's preview. The evidence itself and what the citizen is shown are sealed
+ * (AES-256-GCM under a gateway key) and removed once the evidence is rejected, expired, cancelled or, after
+ * approval, no longer collectable. Everything else is what a list needs without decrypting.
+ */
+export interface HeldEvidence {
+  readonly exchangeId: string;
+  readonly subjectRef: string;
+  readonly consumer: string;
+  readonly provider: string;
+  readonly evidenceType: string;
+  readonly purpose: string;
+  readonly legalBasis: string;
+  readonly procedure: { readonly reference: string; readonly service?: string };
+  readonly consentId?: string;
+  readonly format: 'json' | 'xoev';
+  /** ms since epoch */
+  readonly heldAt: number;
+  /** The citizen's decision is due before this (ms since epoch); after it the evidence is destroyed. */
+  readonly decideBy: number;
+  readonly state: HeldEvidenceState;
+  /** ms since epoch of the decision (or expiry / cancellation). */
+  readonly decidedAt?: number;
+  /** After approval: until when the consumer can collect the evidence (ms since epoch). */
+  readonly collectUntil?: number;
+  /** The 'awaiting-citizen' record as logged; the decision's record is derived from it. */
+  readonly record: TransferRecord;
+  /** The sealed evidence; null once destroyed. */
+  readonly sealed: Uint8Array | null;
+}
+
+export interface PreviewStore {
+  hold(entry: HeldEvidence): Promise<void>;
+  get(exchangeId: string): Promise<HeldEvidence | undefined>;
+  /** One citizen's held evidence, newest first, pending and decided. */
+  listBySubject(subjectRef: string): Promise<HeldEvidence[]>;
+  /** Pending entries relying on this consent. */
+  listPendingByConsent(consentId: string): Promise<HeldEvidence[]>;
+  /** Pending entries whose decideBy ≤ nowMs, and approved ones whose collectUntil ≤ nowMs. */
+  listDue(nowMs: number, limit: number): Promise<HeldEvidence[]>;
+  /**
+   * Moves a pending entry to `state` (compare-and-set on 'pending'); destroys the sealed evidence unless the
+   * new state is 'approved'. Resolves false if the entry was not pending.
+   */
+  decide(
+    exchangeId: string,
+    state: Exclude<HeldEvidenceState, 'pending'>,
+    at: number,
+    collectUntil?: number,
+  ): Promise<boolean>;
+  /** Removes the sealed evidence (collection window over). */
+  destroy(exchangeId: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

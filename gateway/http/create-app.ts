@@ -23,6 +23,7 @@ import type { Config } from '../config.js';
 import { createConsentHandlers } from './handlers/consent-handlers.js';
 import { createExchangeHandlers } from './handlers/exchange-handlers.js';
 import { createOperationsHandlers } from './handlers/operations-handlers.js';
+import { createPreviewHandlers } from './handlers/preview-handlers.js';
 import { createHttpMetrics, observeRequests, routeOf } from './metrics.js';
 import { createOpenApiAdapter } from './openapi-adapter.js';
 import { createProblemResponder } from './problem.js';
@@ -82,6 +83,7 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
     handlers: {
       ...createExchangeHandlers(services.exchange),
       ...createConsentHandlers(services.consents),
+      ...createPreviewHandlers(services.previews),
       ...createOperationsHandlers({ health: services.health, jwks: services.jwks, registry }),
     },
     securityHandlers: {

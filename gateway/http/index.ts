@@ -17,4 +17,6 @@ export type {
   ExchangeService,
   HealthService,
   HttpServices,
+  PreviewItem,
+  PreviewService,
 } from './services.js';

@@ -61,6 +61,34 @@ export interface ConsentService {
   withdraw(subjectIdnr: string, id: string): Promise<ConsentRecord | undefined>;
 }
 
+/** Evidence held for the citizen's preview (PROTOCOL.md §3), as the citizen sees it. Times in ms since epoch. */
+export interface PreviewItem {
+  readonly exchangeId: string;
+  readonly state: 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+  readonly consumer: { readonly id: string; readonly name?: string };
+  readonly provider: { readonly id: string; readonly name?: string };
+  readonly evidenceType: string;
+  readonly purpose: string;
+  readonly legalBasis: string;
+  readonly procedure: { readonly reference: string; readonly service?: string };
+  readonly heldAt: number;
+  readonly decideBy: number;
+  readonly decidedAt?: number;
+  /** While pending: exactly what would be released. */
+  readonly fields?: readonly string[];
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface PreviewService {
+  /** This citizen's previews, newest first. */
+  list(subjectIdnr: string): Promise<readonly PreviewItem[]>;
+  /**
+   * The citizen's decision. Throws GatewayError ERR_NOT_FOUND (unknown or another citizen's), ERR_CONFLICT
+   * (already decided, expired or cancelled), ERR_LOG_UNAVAILABLE.
+   */
+  decide(subjectIdnr: string, exchangeId: string, decision: 'approve' | 'reject'): Promise<PreviewItem>;
+}
+
 /** Bearer checks per audience. Each throws GatewayError ERR_AUTH (no or bad token) or ERR_FORBIDDEN (wrong role). */
 export interface Authenticator {
   /** An OIDC token naming a citizen (claim `idnr` or `sub`). */
@@ -79,6 +107,7 @@ export interface HealthService {
 export interface HttpServices {
   readonly exchange: ExchangeService;
   readonly consents: ConsentService;
+  readonly previews: PreviewService;
   readonly auth: Authenticator;
   readonly health: HealthService;
   /** The gateway's public signing keys (current and, during rotation, previous). */

@@ -88,6 +88,7 @@ describe('demo Standesamt over HTTP/XÖV', function () {
         fields,
         consentRequired: true,
         previewRequired: true,
+        previewTimeoutMinutes: 60,
         retention: 'P2Y',
       },
     };

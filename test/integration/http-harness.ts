@@ -80,6 +80,14 @@ export function fakeServices(calls: Calls): HttpServices {
         };
       },
     },
+    previews: {
+      async list() {
+        return [];
+      },
+      async decide() {
+        throw new GatewayError('ERR_NOT_FOUND');
+      },
+    },
     auth: {
       async citizen(bearer) {
         calls.auth.push(bearer);

@@ -17,7 +17,7 @@ import {
 } from '../../gateway/core/envelope/xoev/index.js';
 import { GatewayError } from '../../gateway/core/errors.js';
 import { createExchange } from '../../gateway/core/exchange/index.js';
-import type { EvidenceRequest, ExchangeDeps } from '../../gateway/core/exchange/types.js';
+import type { EvidenceRequest, ExchangeDeps, ReleasedExchange } from '../../gateway/core/exchange/types.js';
 import type { Connector, ForwardedMessage, TransferRecord } from '../../gateway/core/ports.js';
 import {
   exampleSigner,
@@ -40,7 +40,7 @@ const standesamt = exampleSigner('psw:09999001');
 const FIELDS = ['kind', 'geburtsdatum', 'geburtsort', 'eltern'];
 
 interface Harness {
-  readonly submit: (body: string) => ReturnType<ReturnType<typeof createExchange>['submit']>;
+  readonly submit: (body: string) => Promise<ReleasedExchange>;
   readonly records: TransferRecord[];
   readonly sent: ForwardedMessage[];
 }
@@ -109,6 +109,7 @@ function harness(options: { production?: boolean; overShare?: boolean } = {}): H
             fields: (request.fields ?? FIELDS).filter((f) => FIELDS.includes(f)),
             consentRequired: false,
             previewRequired: false,
+            previewTimeoutMinutes: 60,
             retention: 'P2Y',
           }
         : { permit: false, code: 'ERR_POLICY_DENIED', reason: 'no policy' },
@@ -130,12 +131,16 @@ function harness(options: { production?: boolean; overShare?: boolean } = {}): H
         return 'receipt';
       },
     },
+    guardRelease: async (_consentId, _exchangeId, release) => ({ ok: true, value: await release() }),
+    holdForPreview: async () => {
+      throw new Error('no preview in this harness');
+    },
     newId: randomUUID,
     providerTimeoutMs: 5_000,
     production: options.production ?? false,
   };
   const exchange = createExchange(deps);
-  return { submit: (body) => exchange.submit('xoev', body), records, sent };
+  return { submit: (body) => exchange.submit('xoev', body) as Promise<ReleasedExchange>, records, sent };
 }
 
 function request(

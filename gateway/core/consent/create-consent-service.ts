@@ -4,6 +4,8 @@
  */
 import { GatewayError } from '../errors.js';
 import { isParticipantId } from '../ids.js';
+import type { ErrorCode } from '../errors.js';
+import { createKeyedLock, type KeyedLock } from '../keyed-lock.js';
 import type { Clock, ConsentRecord, ConsentStore } from '../ports.js';
 import { isCode } from '../policy/codes.js';
 import { consentState } from './consent-state.js';
@@ -43,6 +45,15 @@ export interface ConsentService {
   withdraw(subjectRef: string, id: string): Promise<ConsentRecord | undefined>;
   checkForExchange(request: ConsentCheckRequest): Promise<ConsentCheck>;
   claim(consent: ConsentRecord, exchangeId: string): Promise<boolean>;
+  /**
+   * Runs `release` (which logs a release) only while the consent still holds for this exchange, under the
+   * consent's lock, which `withdraw` takes too: a release is either logged before the withdrawal or not at all.
+   */
+  guardRelease<T>(
+    consentId: string,
+    exchangeId: string,
+    release: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; code: ErrorCode }>;
 }
 
 export interface ConsentServiceDeps {
@@ -50,6 +61,8 @@ export interface ConsentServiceDeps {
   readonly clock: Clock;
   /** A fresh consent id (a UUID in production). */
   readonly newId: () => string;
+  /** Shared with nobody who takes other locks inside; default a lock of its own. */
+  readonly lock?: KeyedLock;
 }
 
 const INPUT_MEMBERS = new Set(['consumer', 'evidenceTypes', 'purpose', 'validUntil', 'singleUse']);
@@ -83,6 +96,7 @@ const WITHDRAW_ATTEMPTS = 10;
  */
 export function createConsentService(deps: ConsentServiceDeps): ConsentService {
   const { store, clock, newId } = deps;
+  const lock = deps.lock ?? createKeyedLock();
 
   async function give(subjectRef: string, input: GiveConsentInput): Promise<ConsentRecord> {
     if (typeof subjectRef !== 'string' || subjectRef.length === 0)
@@ -115,6 +129,11 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
   }
 
   async function withdraw(subjectRef: string, id: string): Promise<ConsentRecord | undefined> {
+    if (typeof id !== 'string' || id.length === 0) return undefined;
+    return lock.run(`consent:${id}`, () => withdrawNow(subjectRef, id));
+  }
+
+  async function withdrawNow(subjectRef: string, id: string): Promise<ConsentRecord | undefined> {
     for (let attempt = 0; attempt < WITHDRAW_ATTEMPTS; attempt++) {
       const record = await get(subjectRef, id);
       if (record === undefined) return undefined;
@@ -168,7 +187,40 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
     );
   }
 
-  return { give, list, get, withdraw, checkForExchange, claim };
+  async function guardRelease<T>(
+    consentId: string,
+    exchangeId: string,
+    release: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; code: ErrorCode }> {
+    return lock.run(`consent:${consentId}`, async () => {
+      const record = await store.get(consentId);
+      const code =
+        record === undefined ? 'ERR_CONSENT_MISSING' : releaseRefusal(record, exchangeId, clock.nowMs());
+      if (code !== undefined) return { ok: false as const, code };
+      return { ok: true as const, value: await release() };
+    });
+  }
+
+  return { give, list, get, withdraw, checkForExchange, claim, guardRelease };
+}
+
+/**
+ * Why a consent no longer covers the release of an exchange that relied on it, or undefined if it does: withdrawn
+ * or declined since, or past its end date. A single-use consent used by this very exchange still covers it.
+ */
+function releaseRefusal(record: ConsentRecord, exchangeId: string, nowMs: number): ErrorCode | undefined {
+  const state = consentState(record, nowMs);
+  if (state === 'active') return undefined;
+  if (state === 'withdrawn' || state === 'declined') return 'ERR_CONSENT_WITHDRAWN';
+  if (state === 'used') {
+    const usedBy = record.events.find((e) => e.type === 'used')?.exchangeId;
+    if (usedBy !== exchangeId) return 'ERR_CONSENT_EXPIRED';
+    const ended = record.events.some((e) => e.type === 'expired');
+    return ended || (record.validUntil !== null && nowMs >= record.validUntil)
+      ? 'ERR_CONSENT_EXPIRED'
+      : undefined;
+  }
+  return 'ERR_CONSENT_EXPIRED';
 }
 
 function validateInput(

@@ -1,6 +1,7 @@
 export { createExchange } from './run-exchange.js';
 export type { Exchange } from './run-exchange.js';
 export type {
+  AwaitingExchange,
   ClaimedRequest,
   ConsentVerdict,
   EvidenceRequest,

@@ -15,6 +15,7 @@ import type { Participant, TransferRecord } from '../ports.js';
 import { addIsoDuration } from '../policy/index.js';
 import { isoTime } from '../time.js';
 import type {
+  AwaitingExchange,
   ClaimedRequest,
   EvidenceRequest,
   ExchangeDeps,
@@ -29,8 +30,11 @@ type RecordBase = Omit<Mutable<TransferRecord>, 'v' | 'time' | 'outcome'>;
 const DEFAULT_RETENTION = 'P2Y';
 
 export interface Exchange {
-  /** Runs one exchange for a message in the given format; resolves with the released evidence and receipt. */
-  submit(format: MessageFormat, body: string): Promise<ReleasedExchange>;
+  /**
+   * Runs one exchange for a message in the given format; resolves with the released evidence and receipt, or, if
+   * the policy wants the citizen's preview, with the exchange awaiting the citizen.
+   */
+  submit(format: MessageFormat, body: string): Promise<ReleasedExchange | AwaitingExchange>;
 }
 
 /** Builds the exchange use case over its ports (DESIGN.md stages 2–12). */
@@ -75,7 +79,7 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     };
   }
 
-  async function submit(format: MessageFormat, body: string): Promise<ReleasedExchange> {
+  async function submit(format: MessageFormat, body: string): Promise<ReleasedExchange | AwaitingExchange> {
     const exchangeId = deps.newId();
 
     // Stages 2–5: envelope, trust, freshness, schema, identifiers (the reader for this format).
@@ -159,18 +163,6 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     }
     const consented: RecordBase = { ...decided, consentId, idnrUsed: true };
 
-    if (verdict.previewRequired) {
-      // Preview before use (§ 5 EGovG) needs the citizen's decision; until this gateway can hold evidence for
-      // preview it refuses such exchanges rather than release without one.
-      return refuse(
-        consented,
-        new GatewayError(
-          'ERR_POLICY_DENIED',
-          "this evidence needs the citizen's preview, which this gateway does not offer yet",
-        ),
-      );
-    }
-
     // Stage 8: record intent, durably, before anything leaves the gateway.
     try {
       await deps.log.append(record(consented, 'intent', { retentionUntil }));
@@ -192,10 +184,29 @@ export function createExchange(deps: ExchangeDeps): Exchange {
       return refuse(consented, failure, { retentionUntil });
     }
 
-    // Stage 12: record the outcome durably, then release with a receipt that proves the entry.
-    let leaf;
-    try {
-      leaf = await deps.log.append(
+    // Stage 11: preview. The evidence waits, sealed, for the citizen; held only while the consent still holds, so a
+    // withdrawal either comes first (refused here) or finds the held evidence and cancels it.
+    if (verdict.previewRequired) {
+      const hold = () =>
+        deps.holdForPreview(
+          record(consented, 'awaiting-citizen', {
+            retentionUntil,
+            fields: evidence.fields,
+            evidenceDigest: evidence.digest,
+            preview: 'pending',
+          }),
+          { evidence: evidence.token, digest: evidence.digest, fields: evidence.fields, data: evidence.data },
+          clock.nowMs() + verdict.previewTimeoutMinutes * 60_000,
+        );
+      const held = await guarded(consentId, exchangeId, hold);
+      if (!held.ok) return refuse(consented, consentEnded(held.code), { retentionUntil });
+      return { exchangeId, status: 'awaiting-citizen' };
+    }
+
+    // Stage 12: record the outcome durably — while the consent still holds — then release with a receipt that
+    // proves the entry.
+    const release = () =>
+      deps.log.append(
         record(consented, 'released', {
           retentionUntil,
           fields: evidence.fields,
@@ -203,11 +214,24 @@ export function createExchange(deps: ExchangeDeps): Exchange {
           preview: 'not-required',
         }),
       );
+    const released = await guarded(consentId, exchangeId, release);
+    if (!released.ok) return refuse(consented, consentEnded(released.code), { retentionUntil });
+    const receipt = await deps.log.receipt(exchangeId, released.value);
+    return { exchangeId, status: 'released', evidence: evidence.token, receipt };
+  }
+
+  /** Runs `fn` under the consent's guard (if the exchange relied on one); log failures fail closed. */
+  async function guarded<T>(
+    consentId: string | undefined,
+    exchangeId: string,
+    fn: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; code: ErrorCode }> {
+    try {
+      if (consentId === undefined) return { ok: true, value: await fn() };
+      return await deps.guardRelease(consentId, exchangeId, fn);
     } catch (error) {
       throw toLogUnavailable(error);
     }
-    const receipt = await deps.log.receipt(exchangeId, leaf);
-    return { exchangeId, status: 'released', evidence: evidence.token, receipt };
   }
 
   async function send(provider: Participant, format: MessageFormat, body: string, exchangeId: string) {
@@ -219,6 +243,11 @@ export function createExchange(deps: ExchangeDeps): Exchange {
   }
 
   return { submit };
+}
+
+/** The consent an exchange relied on ended while the provider answered: withdrawn, or past its end. */
+function consentEnded(code: ErrorCode): GatewayError {
+  return new GatewayError(code, 'the consent this exchange relied on no longer holds; nothing was released');
 }
 
 /** Store failures on the consent or replay path fail closed like a log failure. */

@@ -15,6 +15,7 @@ import type {
   TransferRecord,
   TrustStore,
 } from '../ports.js';
+import type { ConsentGuard, SealedContent } from '../preview/index.js';
 
 export type MessageFormat = 'json' | 'xoev';
 
@@ -58,6 +59,8 @@ export type PolicyVerdict =
       readonly fields: readonly string[];
       readonly consentRequired: boolean;
       readonly previewRequired: boolean;
+      /** How long the citizen has to decide on a preview. */
+      readonly previewTimeoutMinutes: number;
       /** ISO 8601 duration, e.g. P2Y */
       readonly retention: string;
     }
@@ -80,6 +83,8 @@ export interface VerifiedEvidence {
   /** base64url SHA-256 of `token`. */
   readonly digest: string;
   readonly fields: readonly string[];
+  /** The evidence data in its JSON shape, for the citizen's preview. */
+  readonly data: Readonly<Record<string, unknown>>;
 }
 
 export interface ForwardedRequestInput {
@@ -117,6 +122,14 @@ export interface ExchangeDeps {
     /** A receipt (PROTOCOL.md §1c) proving the leaf in a signed checkpoint. */
     receipt(exchangeId: string, leaf: AppendedLeaf): Promise<string>;
   };
+  /** Runs a release (or a hold for preview) only while the consent still holds, under the consent's lock. */
+  readonly guardRelease: ConsentGuard;
+  /** Holds verified evidence for the citizen's preview and logs the 'awaiting-citizen' record. */
+  readonly holdForPreview: (
+    record: TransferRecord,
+    content: SealedContent,
+    decideBy: number,
+  ) => Promise<void>;
   readonly newId: () => string;
   readonly providerTimeoutMs: number;
   /** True if this gateway serves production registers (a test message is then never released). */
@@ -128,6 +141,12 @@ export interface ReleasedExchange {
   readonly status: 'released';
   readonly evidence: string;
   readonly receipt: string;
+}
+
+/** PROTOCOL.md §1c 202: the evidence waits for the citizen's preview; the consumer polls or gets a callback. */
+export interface AwaitingExchange {
+  readonly exchangeId: string;
+  readonly status: 'awaiting-citizen';
 }
 
 export type RefusalCode = ErrorCode;

@@ -9,6 +9,7 @@ import { leafHash } from './merkle.js';
 
 const OUTCOMES: ReadonlySet<string> = new Set([
   'intent',
+  'awaiting-citizen',
   'released',
   'refused',
   'withheld',

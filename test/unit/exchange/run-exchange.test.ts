@@ -56,13 +56,19 @@ function world(overrides: Partial<ExchangeDeps> = {}) {
       fields: ['familienname'],
       consentRequired: true,
       previewRequired: false,
+      previewTimeoutMinutes: 60,
       retention: 'P2Y',
     }),
     checkConsent: async () => ({ ok: true, consentId: 'c1', singleUse: false }),
     claimConsent: async () => true,
     subjectRef: () => 'ref',
     signForwarded: async () => 'forwarded',
-    verifyEvidence: async () => ({ token: 'evidence', digest: 'd', fields: ['familienname'] }),
+    verifyEvidence: async () => ({
+      token: 'evidence',
+      digest: 'd',
+      fields: ['familienname'],
+      data: { familienname: 'Mustermann' },
+    }),
     connectors: {
       'http-json': {
         kind: 'http-json',
@@ -83,6 +89,14 @@ function world(overrides: Partial<ExchangeDeps> = {}) {
         return 'receipt';
       },
     },
+    guardRelease: async (_consentId, _exchangeId, release) => {
+      events.push('guard');
+      return { ok: true, value: await release() };
+    },
+    async holdForPreview(record) {
+      events.push('hold');
+      records.push(record);
+    },
     newId: () => 'ex-1',
     providerTimeoutMs: 1000,
     production: true,
@@ -101,11 +115,32 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('createExchange', () => {
+  it('holds evidence for preview when the policy wants it, answering awaiting-citizen and releasing nothing', async () => {
+    const { deps, events, records } = world();
+    const verdict = deps.evaluatePolicy({} as never);
+    const result = await createExchange({
+      ...deps,
+      evaluatePolicy: () => ({ ...verdict, previewRequired: true }) as typeof verdict,
+    }).submit('json', 'token');
+    expect(result).to.deep.equal({ exchangeId: 'ex-1', status: 'awaiting-citizen' });
+    expect(events).to.deep.equal(['log:intent', 'forward', 'guard', 'hold']);
+    expect(records.map((r) => r.outcome)).to.deep.equal(['intent', 'awaiting-citizen']);
+  });
+
+  it('refuses with the guard’s code and logs no release when the consent ended while the provider answered', async () => {
+    const { deps, events, records } = world({
+      guardRelease: async () => ({ ok: false, code: 'ERR_CONSENT_WITHDRAWN' }),
+    });
+    expect(await codeOf(createExchange(deps).submit('json', 't'))).to.equal('ERR_CONSENT_WITHDRAWN');
+    expect(events).to.deep.equal(['log:intent', 'forward', 'log:refused']);
+    expect(records[1]).to.include({ outcome: 'refused', code: 'ERR_CONSENT_WITHDRAWN', consentId: 'c1' });
+  });
+
   it('records the intent before forwarding and the release before answering', async () => {
     const { deps, events } = world();
     const result = await createExchange(deps).submit('json', 'token');
     expect(result.status).to.equal('released');
-    expect(events).to.deep.equal(['log:intent', 'forward', 'log:released', 'receipt']);
+    expect(events).to.deep.equal(['log:intent', 'forward', 'guard', 'log:released', 'receipt']);
   });
 
   it('forwards nothing when the intent cannot be logged, with ERR_LOG_UNAVAILABLE', async () => {

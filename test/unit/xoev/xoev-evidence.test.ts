@@ -65,6 +65,7 @@ function input(
       fields: overrides.fields ?? ['kind', 'geburtsdatum', 'geburtsort', 'eltern'],
       consentRequired: true,
       previewRequired: false,
+      previewTimeoutMinutes: 60,
       retention: 'P2Y',
     },
   };

@@ -148,6 +148,7 @@ export function createXoevEvidenceVerifier(options: XoevEvidenceVerifierOptions)
       token: answer.body,
       digest: sha256b64u(answer.body),
       fields: claims.fields,
+      data: claims.data,
       claims,
       opened,
     };
