@@ -40,6 +40,10 @@ const DEMO_PARTICIPANTS = [
     name: 'Stadt Musterstadt – Wohngeldstelle',
     roles: ['consumer'],
     evidenceTypes: [],
+    returnUrls: [
+      'https://wohngeld.musterstadt.example/antrag/einwilligung',
+      'http://localhost:3001/einwilligung',
+    ],
   },
   {
     id: 'mld:09999001',
@@ -63,6 +67,10 @@ const DEMO_PARTICIPANTS = [
     name: 'Landkreis Beispielkreis – Elterngeldstelle',
     roles: ['consumer'],
     evidenceTypes: [],
+    returnUrls: [
+      'https://elterngeld.beispielkreis.example/antrag/einwilligung',
+      'http://localhost:3002/einwilligung',
+    ],
   },
   {
     id: 'ags:09999003',
@@ -255,6 +263,7 @@ export async function generateExamplePki(outDir: string): Promise<void> {
       roles: demo.roles,
       evidenceTypes: demo.evidenceTypes,
       ...('endpoint' in demo ? { endpoint: demo.endpoint } : {}),
+      ...('returnUrls' in demo ? { returnUrls: demo.returnUrls } : {}),
       certificates,
     });
   }

@@ -41,6 +41,8 @@ export interface Config {
   readonly skewS: number;
   /** OOG_PROVIDER_TIMEOUT_MS */
   readonly providerTimeoutMs: number;
+  /** OOG_PUBLIC_URL: the base URL citizens reach the gateway under (links in answers); default its own URL */
+  readonly publicUrl?: string;
   /** OOG_PREVIEW_KEY_FILE, absolute; default <dataDir>/preview.key (seals evidence waiting for preview) */
   readonly previewKeyFile: string;
   /** OOG_PREVIEW_COLLECT_S: how long an approved preview's evidence can be collected by its consumer */
@@ -80,6 +82,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/maxAgeS': 'OOG_MAX_AGE_S',
   '/skewS': 'OOG_SKEW_S',
   '/providerTimeoutMs': 'OOG_PROVIDER_TIMEOUT_MS',
+  '/publicUrl': 'OOG_PUBLIC_URL',
   '/previewKeyFile': 'OOG_PREVIEW_KEY_FILE',
   '/previewCollectS': 'OOG_PREVIEW_COLLECT_S',
   '/previewSweepS': 'OOG_PREVIEW_SWEEP_S',
@@ -167,6 +170,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     maxAgeS: integer(read(env, 'OOG_MAX_AGE_S')),
     skewS: integer(read(env, 'OOG_SKEW_S')),
     providerTimeoutMs: integer(read(env, 'OOG_PROVIDER_TIMEOUT_MS')),
+    publicUrl: read(env, 'OOG_PUBLIC_URL'),
     previewKeyFile: read(env, 'OOG_PREVIEW_KEY_FILE'),
     previewCollectS: integer(read(env, 'OOG_PREVIEW_COLLECT_S')),
     previewSweepS: integer(read(env, 'OOG_PREVIEW_SWEEP_S')),

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { Config } from './config.js';
 import { GatewayError } from './core/errors.js';
-import type { Clock, ConsentRecord, Participant, Signer } from './core/ports.js';
+import type { Clock, Signer } from './core/ports.js';
 import { createTrustStore } from './core/trust/index.js';
 import type { TrustMaterial } from './core/trust/index.js';
 import { evaluatePolicy } from './core/policy/index.js';
@@ -46,6 +46,8 @@ import { SqliteTransferLogStore } from './adapters/sqlite/sqlite-transfer-log-st
 import { SqliteReplayStore } from './adapters/sqlite/sqlite-replay-store.js';
 import { SqliteConsentStore } from './adapters/sqlite/sqlite-consent-store.js';
 import { SqlitePreviewStore } from './adapters/sqlite/sqlite-preview-store.js';
+import { SqliteConsentRequestStore } from './adapters/sqlite/sqlite-consent-request-store.js';
+import { composeConsents } from './compose-consents.js';
 import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
@@ -239,6 +241,26 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       lock: createKeyedLock(),
       collectWindowMs: config.previewCollectS * 1000,
       onFinished: (event) => logger.info({ event: `transfer.${event.status}`, ...event }, 'preview.finished'),
+    });
+    let publicUrl = `http://${config.host}:${config.port}`;
+    const citizen = composeConsents({
+      config,
+      clock,
+      trust,
+      policies,
+      signer,
+      consents,
+      replay,
+      store: new SqliteConsentRequestStore(db),
+      subjectRef,
+      tokenKey: loadSecretKey(join(config.dataDir, 'request-token.key')),
+      lock: createKeyedLock(),
+      publicUrl: () => publicUrl,
+      onRequestFinished: (request) =>
+        logger.info(
+          { event: `consent-request.${request.state}`, id: request.id, consumer: request.consumer },
+          'consent-request.finished',
+        ),
     });
     const sweep = setInterval(() => {
       previews.sweep().catch((error: unknown) => logger.error({ err: error }, 'preview.sweep_failed'));
@@ -461,25 +483,19 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
               request.validUntil === undefined ? undefined : new Date(request.validUntil).toISOString(),
             singleUse: request.singleUse,
           });
-          return {
-            consent,
-            receipt: await consentReceipt(
-              signer,
-              config.gatewayId,
-              consent,
-              trust.participant(consent.consumer),
-            ),
-          };
+          return { consent, receipt: await citizen.receiptOf(consent) };
         },
         async withdraw(idnr, id) {
           const consent = await consents.withdraw(subjectRef(idnr), id);
+          if (consent === undefined) return undefined;
           // For the future (DSGVO Art. 7(3)): evidence still waiting for preview under it is withheld now.
-          if (consent?.events.some((e) => e.type === 'withdrawn')) {
+          if (consent.events.some((e) => e.type === 'withdrawn')) {
             await previews.cancelForConsent(consent.id, 'ERR_CONSENT_WITHDRAWN');
           }
-          return consent;
+          return { consent, receipt: await citizen.receiptOf(consent) };
         },
       },
+      consentRequests: citizen.http,
       previews: {
         list: async (idnr) =>
           (await previews.list(subjectRef(idnr))).map((view) => toPreviewItem(view, trust)),
@@ -509,6 +525,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     const app = createApp({ services, config, logger });
     const server = await startServer(app, { port: config.port, host: config.host });
+    publicUrl = config.publicUrl ?? server.url;
     closers.push(() => server.close());
     logger.info({ event: 'gateway.started', url: server.url, demo: config.demo }, 'gateway.started');
     return { url: server.url, config, idp, trust, signer, logStore, transferLog, subjectRef, close };
@@ -530,23 +547,6 @@ async function seedDemoConsent(
     consumer: DEMO_CONSENT.consumer,
     evidenceTypes: [...DEMO_CONSENT.evidenceTypes],
     purpose: DEMO_CONSENT.purpose,
-  });
-}
-
-/** A consent receipt signed by the gateway (PROTOCOL.md §3; in the spirit of ISO/IEC TS 27560). */
-function consentReceipt(signer: Signer, gatewayId: string, consent: ConsentRecord, consumer?: Participant) {
-  return signCompactJws(signer, 'consent-receipt+jwt', {
-    iss: gatewayId,
-    iat: Math.floor(Date.now() / 1000),
-    consentId: consent.id,
-    controller: gatewayId,
-    recipient: { id: consent.consumer, name: consumer?.name },
-    evidenceTypes: consent.evidenceTypes,
-    purpose: consent.purpose,
-    singleUse: consent.singleUse,
-    givenAt: new Date(consent.createdAt).toISOString(),
-    validUntil: consent.validUntil === null ? undefined : new Date(consent.validUntil).toISOString(),
-    withdraw: `POST /v1/me/consents/${consent.id}/withdraw`,
   });
 }
 

@@ -7,6 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import type { Config } from '../config.js';
 import { explainXoev, signCompactJws, signXoevRequest } from '../core/envelope/index.js';
+import { verifyConsentReceipt } from '../core/consent/index.js';
 import { runPolicyTests } from '../core/policy/index.js';
 import { createTransferLog, verifyReceipt } from '../core/transfer-log/index.js';
 import { createTrustStore } from '../core/trust/index.js';
@@ -35,6 +36,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       return log(rest);
     case 'receipt':
       return receipt(rest);
+    case 'consent':
+      return consent(rest);
     case 'policy':
       return policy(rest);
     case 'xoev':
@@ -226,6 +229,35 @@ async function receipt(args: string[]): Promise<number> {
   }
   err(`FAILED: ${result.reason}`);
   return 1;
+}
+
+/** `oog consent verify <receipt-file> [--cert <pem>]`: a consent receipt, offline, with the gateway's key. */
+async function consent(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') throw new Error('usage: oog consent verify <consent-receipt-file> [--cert <file>]');
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { cert: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new Error('give one consent receipt file');
+  const config = loadConfig();
+  const key = values.cert ? createPublicKey(readFileSync(values.cert)) : gatewayPublicKey(config);
+  const token = readFileSync(positionals[0]!, 'utf8').trim();
+  const result = await verifyConsentReceipt(token, key, { issuer: config.gatewayId });
+  if (!result.ok) {
+    err(`FAILED: ${result.reason}`);
+    return 1;
+  }
+  const r = result.receipt;
+  out(`ok: consent receipt ${r.receiptId} signed by ${r.iss}`);
+  out(`  consent ${r.consentId}: ${r.event.type} at ${r.event.at}`);
+  out(`  controller: ${r.controller.name ?? r.controller.id} (${r.controller.id})`);
+  out(`  purpose: ${r.purpose}; evidence: ${r.purposes.map((p) => p.evidenceType).join(', ') || '-'}`);
+  for (const p of r.purposes) out(`  legal basis (${p.evidenceType}): ${p.legalBasis}`);
+  out(`  valid from ${r.validFrom}${r.validUntil ? ` until ${r.validUntil}` : ' until withdrawn'}`);
+  out(`  withdraw: ${r.withdraw.api}${r.withdraw.portal ? ` or ${r.withdraw.portal}` : ''}`);
+  return 0;
 }
 
 async function policy(args: string[]): Promise<number> {

@@ -9,12 +9,16 @@ const USAGE = `oog — Once-Only Gateway
   oog start [--demo]                          start the gateway (with --demo: demo Meldebehörde and identity provider)
   oog send --as <participant> --evidence <type> --subject <idnr> --purpose <code>
            [--provider <id>] [--fields a,b] [--reference <Aktenzeichen>] [--actor <id>] [--consent-id <id>]
-           [--gateway <url>] [--dry-run]      sign an evidence request as a demo agency and send it
+           [--gateway <url>] [--xoev] [--dry-run]
+                                              sign an evidence request as a demo agency and send it
   oog demo token (--citizen <idnr> | --dpo [--participants a,b])
                                               print a bearer token from the demo identity provider
   oog log verify [--data-dir <dir>]           recompute every leaf and the tree, check the last checkpoint
-  oog receipt verify <receipt-file> [--checkpoint <file>] [--jwks <file>]
+  oog receipt verify <receipt-file> [--checkpoint <file>] [--cert <file>]
                                               verify a transfer receipt offline
+  oog consent verify <consent-receipt-file> [--cert <file>]
+                                              verify a consent receipt offline and show what it says
+  oog xoev verify <file>                      check an XÖV message offline and explain what failed
   oog policy test [--policies <dir>]          run the policy test cases
   oog certs [--out <dir>]                     regenerate the example PKI (example material only)
 

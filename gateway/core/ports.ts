@@ -116,6 +116,9 @@ export interface ConsentRecord {
   readonly singleUse: boolean;
   readonly createdAt: number;
   readonly events: readonly ConsentEvent[];
+  /** Given through a consent request: its id, and base64url SHA-256 of the exact notice the citizen saw. */
+  readonly requestId?: string;
+  readonly noticeHash?: string;
 }
 
 export interface ConsentStore {
@@ -130,6 +133,49 @@ export interface ConsentStore {
    * cannot both use a single-use consent). Resolves false if the consent changed in between.
    */
   appendEvent(id: string, event: ConsentEvent, expectedLastCount: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Consent requests (explicit request: an agency asks, the citizen approves or declines; issue 5)
+
+export type ConsentRequestState = 'requested' | 'approved' | 'declined' | 'expired';
+
+export interface ConsentRequestRecord {
+  readonly id: string;
+  readonly consumer: string;
+  /** Keyed hash of the citizen's IDNr: only this citizen can see and answer the request. */
+  readonly subjectRef: string;
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  readonly procedure: { readonly reference: string; readonly service?: string };
+  readonly notice: { readonly de: string; readonly en?: string };
+  /** base64url SHA-256 of the canonical JSON of `notice`. */
+  readonly noticeHash: string;
+  readonly returnUrl: string;
+  readonly singleUse: boolean;
+  /** How long the consent holds once given (days); null: until withdrawn. */
+  readonly consentValidDays: number | null;
+  /** ms since epoch */
+  readonly createdAt: number;
+  /** The citizen must answer before this (ms since epoch). */
+  readonly respondBy: number;
+  readonly state: ConsentRequestState;
+  readonly decidedAt?: number;
+  readonly consentId?: string;
+}
+
+export interface ConsentRequestStore {
+  create(record: ConsentRequestRecord): Promise<void>;
+  get(id: string): Promise<ConsentRequestRecord | undefined>;
+  /** One citizen's requests, newest first. */
+  listBySubject(subjectRef: string): Promise<ConsentRequestRecord[]>;
+  /** Compare-and-set from 'requested'; false if it was no longer requested. */
+  decide(
+    id: string,
+    state: Exclude<ConsentRequestState, 'requested'>,
+    at: number,
+    consentId?: string,
+  ): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

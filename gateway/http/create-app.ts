@@ -21,6 +21,7 @@ import { Registry } from 'prom-client';
 import { GatewayError } from '../core/index.js';
 import type { Config } from '../config.js';
 import { createConsentHandlers } from './handlers/consent-handlers.js';
+import { createConsentRequestHandlers } from './handlers/consent-request-handlers.js';
 import { createExchangeHandlers } from './handlers/exchange-handlers.js';
 import { createOperationsHandlers } from './handlers/operations-handlers.js';
 import { createPreviewHandlers } from './handlers/preview-handlers.js';
@@ -84,6 +85,7 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
       ...createExchangeHandlers(services.exchange),
       ...createConsentHandlers(services.consents),
       ...createPreviewHandlers(services.previews),
+      ...createConsentRequestHandlers(services.consentRequests),
       ...createOperationsHandlers({ health: services.health, jwks: services.jwks, registry }),
     },
     securityHandlers: {

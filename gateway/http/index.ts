@@ -11,6 +11,7 @@ export type { OperationContext, OperationHandler, Reply, SecurityHandler } from 
 export type {
   Authenticator,
   ConsentRequest,
+  ConsentRequestService,
   ConsentService,
   EvidenceMediaType,
   EvidenceSubmission,
@@ -20,3 +21,4 @@ export type {
   PreviewItem,
   PreviewService,
 } from './services.js';
+export { toWireConsent } from './handlers/consent-handlers.js';

@@ -55,10 +55,34 @@ export interface ConsentService {
     request: ConsentRequest,
   ): Promise<{ readonly consent: ConsentRecord; readonly receipt: string }>;
   /**
-   * Appends a `withdrawn` event and returns the consent; undefined if no such consent exists for THIS citizen
-   * (unknown and someone else's must be indistinguishable).
+   * Appends a `withdrawn` event and returns the consent with the gateway's signed receipt of the withdrawal;
+   * undefined if no such consent exists for THIS citizen (unknown and someone else's must be indistinguishable).
    */
-  withdraw(subjectIdnr: string, id: string): Promise<ConsentRecord | undefined>;
+  withdraw(
+    subjectIdnr: string,
+    id: string,
+  ): Promise<{ readonly consent: ConsentRecord; readonly receipt: string } | undefined>;
+}
+
+/**
+ * Consent requests (explicit request, docs/citizen.md). Answers are wire objects (openapi.yaml schemas named per
+ * method); every method may throw GatewayError.
+ */
+export interface ConsentRequestService {
+  /** An agency's signed request (compact JWS bytes) → `ConsentRequestCreated`. */
+  submit(body: Buffer): Promise<Readonly<Record<string, unknown>>>;
+  /** `ConsentRequestStatus` for the asking agency; undefined if unknown or another agency's. */
+  status(agency: string, id: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** The citizen's requests (`MyConsentRequest`), newest first. */
+  listMine(subjectIdnr: string): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  getMine(subjectIdnr: string, id: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** `ConsentRequestAnswered`. */
+  answer(
+    subjectIdnr: string,
+    id: string,
+    decision: 'approve' | 'decline',
+    token: string,
+  ): Promise<Readonly<Record<string, unknown>>>;
 }
 
 /** Evidence held for the citizen's preview (PROTOCOL.md §3), as the citizen sees it. Times in ms since epoch. */
@@ -108,6 +132,7 @@ export interface HttpServices {
   readonly exchange: ExchangeService;
   readonly consents: ConsentService;
   readonly previews: PreviewService;
+  readonly consentRequests: ConsentRequestService;
   readonly auth: Authenticator;
   readonly health: HealthService;
   /** The gateway's public signing keys (current and, during rotation, previous). */

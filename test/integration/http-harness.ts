@@ -75,9 +75,29 @@ export function fakeServices(calls: Calls): HttpServices {
         const consent = consents.get(id);
         if (!consent || consent.subjectRef !== `ref:${idnr}`) return undefined;
         return {
-          ...consent,
-          events: [...consent.events, { type: 'withdrawn', at: Date.UTC(2025, 1, 1), by: 'citizen' }],
+          consent: {
+            ...consent,
+            events: [...consent.events, { type: 'withdrawn', at: Date.UTC(2025, 1, 1), by: 'citizen' }],
+          },
+          receipt: 'aaa.bbb.ccc',
         };
+      },
+    },
+    consentRequests: {
+      async submit() {
+        throw new GatewayError('ERR_SIG_INVALID');
+      },
+      async status() {
+        return undefined;
+      },
+      async listMine() {
+        return [];
+      },
+      async getMine() {
+        return undefined;
+      },
+      async answer() {
+        throw new GatewayError('ERR_NOT_FOUND');
       },
     },
     previews: {

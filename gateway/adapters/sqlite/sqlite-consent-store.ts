@@ -40,6 +40,14 @@ const MIGRATIONS = [
         BEGIN SELECT RAISE(ABORT, 'consents are immutable; append an event instead'); END;
     `,
   },
+  {
+    // Consents given through a consent request keep the request and the hash of the exact notice shown.
+    id: 'consent-002-request-origin',
+    sql: `
+      ALTER TABLE consents ADD COLUMN request_id TEXT;
+      ALTER TABLE consents ADD COLUMN notice_hash TEXT;
+    `,
+  },
 ] as const;
 
 interface ConsentRow {
@@ -51,6 +59,8 @@ interface ConsentRow {
   valid_until: number | null;
   single_use: number;
   created_at: number;
+  request_id: string | null;
+  notice_hash: string | null;
 }
 
 interface EventRow {
@@ -77,8 +87,10 @@ export class SqliteConsentStore implements ConsentStore {
     database.migrate(MIGRATIONS);
     const db = database.db;
     this.#insertConsent = db.prepare(
-      `INSERT INTO consents (id, subject_ref, consumer, purpose, evidence_types, valid_until, single_use, created_at)
-       VALUES (@id, @subject_ref, @consumer, @purpose, @evidence_types, @valid_until, @single_use, @created_at)`,
+      `INSERT INTO consents (id, subject_ref, consumer, purpose, evidence_types, valid_until, single_use, created_at,
+         request_id, notice_hash)
+       VALUES (@id, @subject_ref, @consumer, @purpose, @evidence_types, @valid_until, @single_use, @created_at,
+         @request_id, @notice_hash)`,
     );
     this.#insertEvent = db.prepare(
       `INSERT INTO consent_events (consent_id, seq, type, at, "by", exchange_id)
@@ -107,6 +119,8 @@ export class SqliteConsentStore implements ConsentStore {
         valid_until: record.validUntil,
         single_use: record.singleUse ? 1 : 0,
         created_at: record.createdAt,
+        request_id: record.requestId ?? null,
+        notice_hash: record.noticeHash ?? null,
       });
       record.events.forEach((event, seq) => this.#insertEvent.run(eventParams(record.id, seq, event)));
     });
@@ -164,6 +178,8 @@ function toRecord(row: ConsentRow, events: readonly EventRow[]): ConsentRecord {
     validUntil: row.valid_until,
     singleUse: row.single_use === 1,
     createdAt: row.created_at,
+    ...(row.request_id === null ? {} : { requestId: row.request_id }),
+    ...(row.notice_hash === null ? {} : { noticeHash: row.notice_hash }),
     events: events.map((e) => ({
       type: e.type as ConsentEventType,
       at: e.at,

@@ -38,8 +38,16 @@ export type ConsentCheck =
   | { readonly ok: true; readonly consent: ConsentRecord }
   | { readonly ok: false; readonly code: ConsentRefusalCode };
 
+/** A consent given (or declined) through a consent request: the request and the exact notice shown. */
+export interface ConsentOrigin {
+  readonly requestId: string;
+  readonly noticeHash: string;
+}
+
 export interface ConsentService {
-  give(subjectRef: string, input: GiveConsentInput): Promise<ConsentRecord>;
+  give(subjectRef: string, input: GiveConsentInput, origin?: ConsentOrigin): Promise<ConsentRecord>;
+  /** Records that the citizen declined a consent request: a record whose only event is 'declined'. */
+  decline(subjectRef: string, input: GiveConsentInput, origin: ConsentOrigin): Promise<ConsentRecord>;
   list(subjectRef: string): Promise<ConsentRecord[]>;
   get(subjectRef: string, id: string): Promise<ConsentRecord | undefined>;
   withdraw(subjectRef: string, id: string): Promise<ConsentRecord | undefined>;
@@ -98,7 +106,12 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
   const { store, clock, newId } = deps;
   const lock = deps.lock ?? createKeyedLock();
 
-  async function give(subjectRef: string, input: GiveConsentInput): Promise<ConsentRecord> {
+  async function create(
+    subjectRef: string,
+    input: GiveConsentInput,
+    event: 'given' | 'declined',
+    origin?: ConsentOrigin,
+  ): Promise<ConsentRecord> {
     if (typeof subjectRef !== 'string' || subjectRef.length === 0)
       throw new TypeError('give: subjectRef missing');
     const now = clock.nowMs();
@@ -112,11 +125,17 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
       validUntil,
       singleUse,
       createdAt: now,
-      events: [{ type: 'given', at: now, by: 'citizen' }],
+      events: [{ type: event, at: now, by: 'citizen' }],
+      ...(origin === undefined ? {} : { requestId: origin.requestId, noticeHash: origin.noticeHash }),
     };
     await store.create(record);
     return record;
   }
+
+  const give = (subjectRef: string, input: GiveConsentInput, origin?: ConsentOrigin) =>
+    create(subjectRef, input, 'given', origin);
+  const decline = (subjectRef: string, input: GiveConsentInput, origin: ConsentOrigin) =>
+    create(subjectRef, input, 'declined', origin);
 
   async function list(subjectRef: string): Promise<ConsentRecord[]> {
     return (await store.listBySubject(subjectRef)).filter((r) => r.subjectRef === subjectRef);
@@ -201,7 +220,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
     });
   }
 
-  return { give, list, get, withdraw, checkForExchange, claim, guardRelease };
+  return { give, decline, list, get, withdraw, checkForExchange, claim, guardRelease };
 }
 
 /**

@@ -6,6 +6,25 @@ export type {
   ConsentCheckRequest,
   ConsentRefusalCode,
   ConsentService,
+  ConsentOrigin,
   ConsentServiceDeps,
   GiveConsentInput,
 } from './create-consent-service.js';
+export {
+  CONSENT_REQUEST_TYP,
+  createConsentRequestService,
+  noticeHash,
+  type ConsentRequestAnswer,
+  type ConsentRequestClaims,
+  type ConsentRequestService,
+  type ConsentRequestServiceDeps,
+} from './create-consent-request-service.js';
+export {
+  CONSENT_RECEIPT_TYP,
+  signConsentReceipt,
+  verifyConsentReceipt,
+  type ConsentReceipt,
+  type ConsentReceiptContext,
+  type ConsentReceiptVerification,
+  type ReceiptPurpose,
+} from './consent-receipt.js';

@@ -32,8 +32,10 @@ export interface EvidenceRequestClaims {
   readonly fields?: readonly string[];
 }
 
-export interface VerifiedEvidenceRequest {
-  readonly claims: EvidenceRequestClaims;
+export type VerifiedEvidenceRequest = VerifiedConsumerMessage<EvidenceRequestClaims>;
+
+export interface VerifiedConsumerMessage<Claims> {
+  readonly claims: Claims;
   /** The key that verified the signature; its owner is `claims.iss`. */
   readonly key: ResolvedKey;
   /** The consumer as the trust store knows it (holds role `consumer`). */
@@ -86,6 +88,18 @@ function assertSeconds(name: string, value: number): void {
 export function createEvidenceRequestVerifier(
   options: EvidenceRequestVerifierOptions,
 ): EvidenceRequestVerifier {
+  return createConsumerMessageVerifier<EvidenceRequestClaims>(options, EVIDENCE_REQUEST_TYP, schema);
+}
+
+/**
+ * The same checks, in the same order and with the same codes, for any compact JWS a consumer signs for the
+ * gateway (evidence requests, consent requests): only `typ` and the claims schema differ.
+ */
+export function createConsumerMessageVerifier<Claims>(
+  options: EvidenceRequestVerifierOptions,
+  typ: string,
+  claimsSchema: object,
+): (token: string) => Promise<VerifiedConsumerMessage<Claims>> {
   const { trust, clock, gatewayId } = options;
   const algorithms = options.algorithms ?? SUPPORTED_ALGORITHMS;
   assertAlgorithms(algorithms);
@@ -99,9 +113,9 @@ export function createEvidenceRequestVerifier(
   assertSeconds('maxAgeSeconds', limits.maxAgeSeconds);
   assertSeconds('skewSeconds', limits.skewSeconds);
   assertSeconds('maxLifetimeSeconds', limits.maxLifetimeSeconds);
-  const checkSchema = compileSchema(schema);
+  const checkSchema = compileSchema(claimsSchema);
   const jwsOptions = {
-    typ: EVIDENCE_REQUEST_TYP,
+    typ,
     algorithms,
     resolveKey: (header: { kid: string }) => trust.keyByKid(header.kid),
     maxLength: options.maxLength,
@@ -127,7 +141,7 @@ export function createEvidenceRequestVerifier(
       const detail = checkSchema(payload);
       if (detail !== undefined) throw new GatewayError('ERR_SCHEMA', detail);
       return {
-        claims: payload as unknown as EvidenceRequestClaims,
+        claims: payload as unknown as Claims,
         key,
         consumer,
         replayUntilMs: (iat + limits.maxAgeSeconds + limits.skewSeconds) * 1000,

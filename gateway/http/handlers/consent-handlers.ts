@@ -25,6 +25,8 @@ export function toWireConsent(record: ConsentRecord): Record<string, unknown> {
       by: event.by,
       ...(event.exchangeId === undefined ? {} : { exchangeId: event.exchangeId }),
     })),
+    ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
+    ...(record.noticeHash === undefined ? {} : { noticeHash: record.noticeHash }),
   };
 }
 
@@ -64,10 +66,13 @@ export function createConsentHandlers(consents: ConsentService): Record<string, 
     },
 
     async withdrawConsent({ principals, params }) {
-      const consent = await consents.withdraw(citizenOf(principals), params['id']!);
+      const withdrawn = await consents.withdraw(citizenOf(principals), params['id']!);
       // Unknown and someone else's consent: the same answer, so ids cannot be probed.
-      if (consent === undefined) throw new GatewayError('ERR_NOT_FOUND');
-      return { status: 200, json: { consent: toWireConsent(consent) } };
+      if (withdrawn === undefined) throw new GatewayError('ERR_NOT_FOUND');
+      return {
+        status: 200,
+        json: { consent: toWireConsent(withdrawn.consent), receipt: withdrawn.receipt },
+      };
     },
   };
 }
