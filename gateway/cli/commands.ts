@@ -30,6 +30,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       return start(rest);
     case 'send':
       return send(rest);
+    case 'poll':
+      return poll(rest);
     case 'demo':
       return demo(rest);
     case 'log':
@@ -152,6 +154,33 @@ async function send(args: string[]): Promise<number> {
     parsed = { ...parsed, evidencePayload: payload };
   }
   out(JSON.stringify(parsed, null, 2));
+  return response.ok ? 0 : 1;
+}
+
+/** `oog poll <exchangeId> --as <agency>`: the consumer's view of its exchange, with an agency-auth+jwt bearer. */
+async function poll(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { as: { type: 'string' }, gateway: { type: 'string' } },
+  });
+  if (positionals.length !== 1 || !values.as) throw new Error('usage: oog poll <exchangeId> --as <agency>');
+  const config = loadConfig();
+  const signer = loadSigner(config.participantsFile, values.as);
+  const now = Math.floor(Date.now() / 1000);
+  const bearer = await signCompactJws(signer, 'agency-auth+jwt', {
+    iss: signer.participantId,
+    aud: config.gatewayId,
+    iat: now,
+    exp: now + 60,
+    jti: randomUUID(),
+  });
+  const base = values.gateway ?? `http://127.0.0.1:${config.port}`;
+  const response = await fetch(`${base}/v1/evidence-requests/${encodeURIComponent(positionals[0]!)}`, {
+    headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' },
+  });
+  out(`HTTP ${response.status}`);
+  out(await response.text());
   return response.ok ? 0 : 1;
 }
 

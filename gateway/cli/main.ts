@@ -11,6 +11,8 @@ const USAGE = `oog — Once-Only Gateway
            [--provider <id>] [--fields a,b] [--reference <Aktenzeichen>] [--actor <id>] [--consent-id <id>]
            [--gateway <url>] [--xoev] [--dry-run]
                                               sign an evidence request as a demo agency and send it
+  oog poll <exchangeId> --as <agency> [--gateway <url>]
+                                              the consumer's view of its exchange (collects evidence after preview)
   oog demo token (--citizen <idnr> | --dpo [--participants a,b])
                                               print a bearer token from the demo identity provider
   oog log verify [--data-dir <dir>]           recompute every leaf and the tree, check the last checkpoint
