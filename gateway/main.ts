@@ -48,6 +48,7 @@ import { SqliteConsentStore } from './adapters/sqlite/sqlite-consent-store.js';
 import { SqlitePreviewStore } from './adapters/sqlite/sqlite-preview-store.js';
 import { SqliteConsentRequestStore } from './adapters/sqlite/sqlite-consent-request-store.js';
 import { composeConsents } from './compose-consents.js';
+import { composeAudit } from './compose-audit.js';
 import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
@@ -58,6 +59,7 @@ import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/i
 import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { startDemoStandesamt } from '../connectors/demo-standesamt/start-demo-standesamt.js';
 import { createApp, createMetricsRegistry, startServer } from './http/index.js';
+import { toWireConsent, toWirePreview } from './http/index.js';
 import type { HttpServices, PreviewItem } from './http/index.js';
 import { createLogger } from './log.js';
 import { fromRoot } from './paths.js';
@@ -261,6 +263,22 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           { event: `consent-request.${request.state}`, id: request.id, consumer: request.consumer },
           'consent-request.finished',
         ),
+    });
+    const logReaders = composeAudit({
+      store: logStore,
+      log: transferLog,
+      trust,
+      policies,
+      gatewayId: config.gatewayId,
+      subjectRef,
+      clock,
+      citizenExtras: async (idnr) => ({
+        consents: (await consents.list(subjectRef(idnr))).map(toWireConsent),
+        consentRequests: await citizen.http.listMine(idnr),
+        previews: (await previews.list(subjectRef(idnr))).map((view) =>
+          toWirePreview(toPreviewItem(view, trust)),
+        ),
+      }),
     });
     const sweep = setInterval(() => {
       previews.sweep().catch((error: unknown) => logger.error({ err: error }, 'preview.sweep_failed'));
@@ -496,6 +514,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         },
       },
       consentRequests: citizen.http,
+      audit: logReaders.audit,
+      citizenAccess: logReaders.citizen,
       previews: {
         list: async (idnr) =>
           (await previews.list(subjectRef(idnr))).map((view) => toPreviewItem(view, trust)),

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { GatewayError } from '../core/index.js';
 import type { Config } from '../config.js';
+import { createAuditHandlers } from './handlers/audit-handlers.js';
 import { createConsentHandlers } from './handlers/consent-handlers.js';
 import { createConsentRequestHandlers } from './handlers/consent-request-handlers.js';
 import { createExchangeHandlers } from './handlers/exchange-handlers.js';
@@ -86,6 +87,7 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
       ...createConsentHandlers(services.consents),
       ...createPreviewHandlers(services.previews),
       ...createConsentRequestHandlers(services.consentRequests),
+      ...createAuditHandlers(services.audit, services.citizenAccess),
       ...createOperationsHandlers({ health: services.health, jwks: services.jwks, registry }),
     },
     securityHandlers: {

@@ -9,7 +9,11 @@ export type { HttpMetrics } from './metrics.js';
 export { bearerOf, createOpenApiAdapter, readOpenApiDocument } from './openapi-adapter.js';
 export type { OperationContext, OperationHandler, Reply, SecurityHandler } from './openapi-adapter.js';
 export type {
+  AuditService,
   Authenticator,
+  CitizenAccessService,
+  DpoScope,
+  TransferQuery,
   ConsentRequest,
   ConsentRequestService,
   ConsentService,
@@ -22,3 +26,4 @@ export type {
   PreviewService,
 } from './services.js';
 export { toWireConsent } from './handlers/consent-handlers.js';
+export { toWirePreview } from './handlers/preview-handlers.js';

@@ -32,6 +32,8 @@ export type Reply =
       readonly text?: string;
       readonly contentType?: string;
       readonly headers?: Readonly<Record<string, string>>;
+      /** A body produced piece by piece (exports): written with back-pressure, never held whole. */
+      readonly stream?: AsyncIterable<string>;
     }
   | { readonly problem: unknown; readonly options?: ProblemOptions };
 
@@ -158,13 +160,29 @@ function send(
   }
   res.status(reply.status);
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.set(name, value);
-  if (reply.text !== undefined) {
+  if (reply.stream !== undefined) {
+    res.type(reply.contentType ?? 'text/plain; charset=utf-8');
+    void pipeStream(res, reply.stream);
+  } else if (reply.text !== undefined) {
     res.type(reply.contentType ?? 'text/plain; charset=utf-8').send(reply.text);
   } else if (reply.json !== undefined) {
     if (reply.contentType) res.type(reply.contentType);
     res.json(reply.json);
   } else {
     res.end();
+  }
+}
+
+/** Writes the pieces as they come; a failure half-way aborts the response (the client sees a cut body). */
+async function pipeStream(res: Response, pieces: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const piece of pieces) {
+      if (res.destroyed) return;
+      if (!res.write(piece)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+  } catch (error) {
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

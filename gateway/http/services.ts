@@ -113,6 +113,51 @@ export interface PreviewService {
   decide(subjectIdnr: string, exchangeId: string, decision: 'approve' | 'reject'): Promise<PreviewItem>;
 }
 
+/** The DPO's transfer filters (PROTOCOL.md §4), already validated against the OpenAPI document. */
+export interface TransferQuery {
+  readonly from?: string;
+  readonly to?: string;
+  readonly consumer?: string;
+  readonly provider?: string;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly outcome?: string;
+  /** An IDNr, matched through the keyed hash. */
+  readonly subject?: string;
+  readonly cursor?: string;
+  readonly limit?: number;
+}
+
+/** What a DPO token allows: all participants, or only these. */
+export interface DpoScope {
+  readonly participants?: readonly string[];
+}
+
+/** DPO and auditor reads of the transfer log (PROTOCOL.md §4). Answers are wire objects; may throw GatewayError. */
+export interface AuditService {
+  list(
+    query: TransferQuery,
+    scope: DpoScope,
+  ): Promise<{ readonly transfers: readonly object[]; readonly next?: string }>;
+  /** One exchange's records with leaf, checkpoint and inclusion proofs; undefined if unknown or not visible. */
+  get(exchangeId: string, scope: DpoScope): Promise<object | undefined>;
+  /** The filtered records as CSV rows or JSON lines, produced page by page. */
+  export(query: TransferQuery, scope: DpoScope, format: 'csv' | 'jsonl'): AsyncIterable<string>;
+  checkpoint(): Promise<object>;
+  leaf(index: number, scope: DpoScope): Promise<object | undefined>;
+  inclusion(index: number, treeSize: number): Promise<object>;
+  consistency(first: number, second: number): Promise<object>;
+  /** Records of processing (DSGVO Art. 30) from the policies. */
+  processing(): object;
+}
+
+/** The citizen's view of the log (PROTOCOL.md §3). */
+export interface CitizenAccessService {
+  transfers(subjectIdnr: string): Promise<readonly object[]>;
+  /** DSGVO Art. 15: everything about the citizen as one document. */
+  export(subjectIdnr: string): Promise<object>;
+}
+
 /** Bearer checks per audience. Each throws GatewayError ERR_AUTH (no or bad token) or ERR_FORBIDDEN (wrong role). */
 export interface Authenticator {
   /** An OIDC token naming a citizen (claim `idnr` or `sub`). */
@@ -133,6 +178,8 @@ export interface HttpServices {
   readonly consents: ConsentService;
   readonly previews: PreviewService;
   readonly consentRequests: ConsentRequestService;
+  readonly audit: AuditService;
+  readonly citizenAccess: CitizenAccessService;
   readonly auth: Authenticator;
   readonly health: HealthService;
   /** The gateway's public signing keys (current and, during rotation, previous). */

@@ -105,6 +105,8 @@ export interface TestGateway {
   request(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer>;
   /** A bearer token of the demo identity provider for a citizen. */
   citizenToken(idnr: string): Promise<string>;
+  /** A DPO bearer token of the demo identity provider, optionally limited to participant ids. */
+  dpoToken(participants?: string[]): Promise<string>;
   /** An agency bearer (typ agency-auth+jwt) signed with the agency's example key. */
   agencyToken(agency: string | Signer, overrides?: Record<string, unknown>): Promise<string>;
   /** Every stored record of the transfer log, in index order. */
@@ -279,6 +281,11 @@ export async function startTestGateway(options: StartTestGatewayOptions = {}): P
       const { key, issuer, audience } = gateway.idp;
       if (!key) throw new Error('the demo identity provider is not running');
       return mintDemoToken(key, { issuer, audience, citizen: idnr });
+    },
+    dpoToken(participants) {
+      const { key, issuer, audience } = gateway.idp;
+      if (!key) throw new Error('the demo identity provider is not running');
+      return mintDemoToken(key, { issuer, audience, dpo: true, participants });
     },
     agencyToken(agency, overrides = {}) {
       let signer: Signer;

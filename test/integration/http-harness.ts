@@ -83,6 +83,40 @@ export function fakeServices(calls: Calls): HttpServices {
         };
       },
     },
+    audit: {
+      async list() {
+        return { transfers: [] };
+      },
+      async get() {
+        return undefined;
+      },
+      async *export() {
+        yield '';
+      },
+      async checkpoint() {
+        return {};
+      },
+      async leaf() {
+        return undefined;
+      },
+      async inclusion() {
+        return {};
+      },
+      async consistency() {
+        return {};
+      },
+      processing() {
+        return {};
+      },
+    },
+    citizenAccess: {
+      async transfers() {
+        return [];
+      },
+      async export() {
+        return {};
+      },
+    },
     consentRequests: {
       async submit() {
         throw new GatewayError('ERR_SIG_INVALID');

@@ -63,7 +63,46 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
       );
     `,
   },
+  {
+    // DPO filters page newest first (ORDER BY idx DESC) within one exact-match filter: one index per column.
+    id: 'transfer-log/2',
+    sql: `
+      CREATE INDEX transfer_log_consumer_idx ON transfer_log (consumer, idx);
+      CREATE INDEX transfer_log_provider_idx ON transfer_log (provider, idx);
+      CREATE INDEX transfer_log_evidence_type_idx ON transfer_log (evidence_type, idx);
+      CREATE INDEX transfer_log_purpose_idx ON transfer_log (purpose, idx);
+      CREATE INDEX transfer_log_outcome_idx ON transfer_log (outcome, idx);
+      CREATE INDEX transfer_log_subject_idx ON transfer_log (subject_ref, idx);
+    `,
+  },
 ];
+
+/** Exact-match filters of the DPO's transfer list (PROTOCOL.md §4); all optional, combined with AND. */
+export interface TransferFilter {
+  /** ISO 8601 UTC, inclusive / exclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly consumer?: string;
+  readonly provider?: string;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  /** Outcomes to list; default the final ones (released, refused, withheld). */
+  readonly outcomes?: readonly string[];
+  readonly subjectRef?: string;
+  /** A DPO limited to participants sees records where one of them is consumer or provider. */
+  readonly participants?: readonly string[];
+  /** Only records with a lower index (the cursor of the previous page). */
+  readonly beforeIndex?: number;
+  readonly limit: number;
+}
+
+const FILTER_COLUMNS = [
+  ['consumer', 'consumer'],
+  ['provider', 'provider'],
+  ['evidenceType', 'evidence_type'],
+  ['purpose', 'purpose'],
+  ['subjectRef', 'subject_ref'],
+] as const;
 
 /** Rows read per page while streaming the log. */
 const PAGE = 2048;
@@ -293,6 +332,50 @@ export class SqliteTransferLogStore implements TransferLogStore {
       if (rows.length < PAGE) return;
       next = rows[rows.length - 1]!.idx + 1;
     }
+  }
+
+  /**
+   * Records matching the filter, newest first (parameterised SQL only: filter values are never SQL). Purged
+   * records have no content and so match no filter.
+   */
+  async findRecords(filter: TransferFilter): Promise<StoredLeaf[]> {
+    const where: string[] = ['record IS NOT NULL'];
+    const params: (string | number)[] = [];
+    for (const [key, column] of FILTER_COLUMNS) {
+      const value = filter[key];
+      if (value !== undefined) {
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+    }
+    const outcomes = filter.outcomes ?? ['released', 'refused', 'withheld'];
+    where.push(`outcome IN (${outcomes.map(() => '?').join(', ')})`);
+    params.push(...outcomes);
+    if (filter.from !== undefined) {
+      where.push('time >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      where.push('time < ?');
+      params.push(filter.to);
+    }
+    if (filter.participants !== undefined) {
+      const marks = filter.participants.map(() => '?').join(', ');
+      where.push(`(consumer IN (${marks}) OR provider IN (${marks}))`);
+      params.push(...filter.participants, ...filter.participants);
+    }
+    if (filter.beforeIndex !== undefined) {
+      where.push('idx < ?');
+      params.push(filter.beforeIndex);
+    }
+    params.push(filter.limit);
+    const sql = `SELECT idx, leaf_hash, record FROM transfer_log WHERE ${where.join(' AND ')} ORDER BY idx DESC LIMIT ?`;
+    return this.#read(() =>
+      this.#database.db
+        .prepare<(string | number)[], LeafRow>(sql)
+        .all(...params)
+        .map(toStoredLeaf),
+    );
   }
 
   /** Every leaf whose record names this exchange, in log order (intent, then outcome). */
