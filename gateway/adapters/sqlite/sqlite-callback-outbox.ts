@@ -1,0 +1,249 @@
+/**
+ * The callback outbox on SQLite (docs/callbacks.md "Delivery"): one row per callback, written in the gateway's
+ * database through its group commit, so a queued callback survives a restart. The row holds the consumer and the
+ * signed body, never the URL: the dispatcher reads the URL registered for the consumer at send time.
+ *
+ * Bounded: at most `maxPending` pending rows in total and `maxPendingPerConsumer` per consumer; a callback over
+ * the bound is recorded as 'dropped' instead. Finished rows (delivered, failed, dropped) are kept for operations
+ * up to `maxFinished`, the oldest pruned first, so the table never grows without bound.
+ */
+import type Database from 'better-sqlite3';
+import { GatewayError } from '../../core/errors.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+export const CALLBACK_OUTBOX_MIGRATIONS: readonly { id: string; sql: string }[] = [
+  {
+    id: 'callback-outbox/1',
+    sql: `
+      CREATE TABLE callback_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        consumer TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'dropped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX callback_outbox_due ON callback_outbox (state, next_attempt_at);
+      CREATE INDEX callback_outbox_consumer ON callback_outbox (consumer, state);
+    `,
+  },
+];
+
+export type OutboxState = 'pending' | 'delivered' | 'failed' | 'dropped';
+
+export interface OutboxRow {
+  readonly id: number;
+  readonly consumer: string;
+  readonly eventType: string;
+  readonly eventId: string;
+  readonly body: string;
+  readonly state: OutboxState;
+  /** Attempts started so far (counted when an attempt is claimed, so a crash mid-attempt counts too). */
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+  readonly lastError: string | null;
+}
+
+export interface OutboxBounds {
+  readonly maxPending: number;
+  readonly maxPendingPerConsumer: number;
+  /** Finished rows kept for operations; older ones are pruned. */
+  readonly maxFinished: number;
+}
+
+interface RawRow {
+  id: number;
+  consumer: string;
+  event_type: string;
+  event_id: string;
+  body: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  finished_at: number | null;
+  last_error: string | null;
+}
+
+const toRow = (r: RawRow): OutboxRow => ({
+  id: r.id,
+  consumer: r.consumer,
+  eventType: r.event_type,
+  eventId: r.event_id,
+  body: r.body,
+  state: r.state,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at,
+  lastError: r.last_error,
+});
+
+/** Error texts stored per row are ours (a status or an error code), but keep them short anyway. */
+const clip = (text: string): string => text.slice(0, 200);
+
+export class SqliteCallbackOutbox {
+  readonly #database: SqliteDatabase;
+  readonly #bounds: OutboxBounds;
+  readonly #stmt: {
+    countPending: Database.Statement<[], { n: number }>;
+    countPendingOf: Database.Statement<[string], { n: number }>;
+    insert: Database.Statement<
+      [string, string, string, string, OutboxState, number, number, number | null, string | null]
+    >;
+    due: Database.Statement<[number, number], RawRow>;
+    claim: Database.Statement<[number, number]>;
+    finish: Database.Statement<[OutboxState, number, string | null, number]>;
+    reschedule: Database.Statement<[number, string, number]>;
+    nextDue: Database.Statement<[], { t: number | null }>;
+    prune: Database.Statement<[number]>;
+    byId: Database.Statement<[number], RawRow>;
+    all: Database.Statement<[], RawRow>;
+    counts: Database.Statement<[], { state: OutboxState; n: number }>;
+  };
+
+  /** Opens the outbox, creating its table if needed. Throws ERR_LOG_UNAVAILABLE if the database cannot be used. */
+  constructor(database: SqliteDatabase, bounds: OutboxBounds) {
+    this.#database = database;
+    this.#bounds = bounds;
+    try {
+      if (!database.db.readonly) database.migrate(CALLBACK_OUTBOX_MIGRATIONS);
+      const db = database.db;
+      this.#stmt = {
+        countPending: db.prepare("SELECT count(*) AS n FROM callback_outbox WHERE state = 'pending'"),
+        countPendingOf: db.prepare(
+          "SELECT count(*) AS n FROM callback_outbox WHERE consumer = ? AND state = 'pending'",
+        ),
+        insert: db.prepare(
+          `INSERT INTO callback_outbox
+             (consumer, event_type, event_id, body, state, next_attempt_at, created_at, finished_at, last_error)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        due: db.prepare(
+          `SELECT * FROM callback_outbox WHERE state = 'pending' AND next_attempt_at <= ?
+           ORDER BY next_attempt_at, id LIMIT ?`,
+        ),
+        claim: db.prepare(
+          'UPDATE callback_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?',
+        ),
+        finish: db.prepare(
+          "UPDATE callback_outbox SET state = ?, finished_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+        ),
+        reschedule: db.prepare(
+          "UPDATE callback_outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+        ),
+        nextDue: db.prepare("SELECT min(next_attempt_at) AS t FROM callback_outbox WHERE state = 'pending'"),
+        prune: db.prepare(
+          `DELETE FROM callback_outbox WHERE state != 'pending' AND id IN (
+             SELECT id FROM callback_outbox WHERE state != 'pending' ORDER BY id DESC LIMIT -1 OFFSET ?)`,
+        ),
+        byId: db.prepare('SELECT * FROM callback_outbox WHERE id = ?'),
+        all: db.prepare('SELECT * FROM callback_outbox ORDER BY id'),
+        counts: db.prepare('SELECT state, count(*) AS n FROM callback_outbox GROUP BY state'),
+      };
+    } catch (cause) {
+      throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the callback outbox cannot be opened', { cause });
+    }
+  }
+
+  async #write<T>(run: () => T): Promise<T> {
+    try {
+      return await this.#database.write(run);
+    } catch (cause) {
+      throw cause instanceof GatewayError
+        ? cause
+        : new GatewayError('ERR_LOG_UNAVAILABLE', 'the callback outbox cannot be written', { cause });
+    }
+  }
+
+  /**
+   * Durably stores a callback as pending, due at `nowMs`, or — when the consumer's or the total bound is
+   * reached — as 'dropped'. The count and the insert run in one transaction, so the bounds hold under
+   * concurrency.
+   */
+  enqueue(
+    item: { consumer: string; eventType: string; eventId: string; body: string },
+    nowMs: number,
+  ): Promise<'queued' | 'dropped'> {
+    return this.#write(() => {
+      const full =
+        this.#stmt.countPending.get()!.n >= this.#bounds.maxPending
+          ? 'queue-full'
+          : this.#stmt.countPendingOf.get(item.consumer)!.n >= this.#bounds.maxPendingPerConsumer
+            ? 'consumer-queue-full'
+            : undefined;
+      const state: OutboxState = full === undefined ? 'pending' : 'dropped';
+      this.#stmt.insert.run(
+        item.consumer,
+        item.eventType,
+        item.eventId,
+        full === undefined ? item.body : '',
+        state,
+        nowMs,
+        nowMs,
+        full === undefined ? null : nowMs,
+        full ?? null,
+      );
+      if (full !== undefined) this.#stmt.prune.run(this.#bounds.maxFinished);
+      return full === undefined ? 'queued' : 'dropped';
+    });
+  }
+
+  /**
+   * Claims up to `limit` due rows for an attempt: counts the attempt and moves their next attempt to
+   * `leaseUntilMs`, so that a crash during the attempt retries the row after the lease, never twice at once.
+   */
+  claimDue(nowMs: number, limit: number, leaseUntilMs: number): Promise<OutboxRow[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#write(() =>
+      this.#stmt.due.all(nowMs, limit).map((raw) => {
+        this.#stmt.claim.run(leaseUntilMs, raw.id);
+        return toRow({ ...raw, attempts: raw.attempts + 1, next_attempt_at: leaseUntilMs });
+      }),
+    );
+  }
+
+  /** Marks a pending row delivered, failed or dropped, and prunes finished rows beyond the bound. */
+  finish(id: number, state: Exclude<OutboxState, 'pending'>, nowMs: number, error?: string): Promise<void> {
+    return this.#write(() => {
+      this.#stmt.finish.run(state, nowMs, error === undefined ? null : clip(error), id);
+      this.#stmt.prune.run(this.#bounds.maxFinished);
+    });
+  }
+
+  /** Sets a pending row's next attempt after a failed one. */
+  reschedule(id: number, nextAttemptAtMs: number, error: string): Promise<void> {
+    return this.#write(() => {
+      this.#stmt.reschedule.run(nextAttemptAtMs, clip(error), id);
+    });
+  }
+
+  /** The earliest next attempt of any pending row, or undefined if none is pending. */
+  nextDueAt(): number | undefined {
+    return this.#stmt.nextDue.get()?.t ?? undefined;
+  }
+
+  /** Rows by state (metrics, ops). */
+  counts(): Record<OutboxState, number> {
+    const out: Record<OutboxState, number> = { pending: 0, delivered: 0, failed: 0, dropped: 0 };
+    for (const { state, n } of this.#stmt.counts.all()) out[state] = n;
+    return out;
+  }
+
+  row(id: number): OutboxRow | undefined {
+    const raw = this.#stmt.byId.get(id);
+    return raw === undefined ? undefined : toRow(raw);
+  }
+
+  /** Every row in id order (tests and ops; the table is bounded). */
+  rows(): OutboxRow[] {
+    return this.#stmt.all.all().map(toRow);
+  }
+}
