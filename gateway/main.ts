@@ -10,9 +10,9 @@ import { exportJWK } from 'jose';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import type { Config } from './config.js';
+import { EXAMPLE_CALLBACK_SECRETS_FILE, type Config } from './config.js';
 import { GatewayError } from './core/errors.js';
-import type { Clock, ConsentRecord, Participant, Signer } from './core/ports.js';
+import type { CallbackNotifier, Clock, ConsentRecord, Participant, Signer } from './core/ports.js';
 import { createTrustStore } from './core/trust/index.js';
 import type { TrustMaterial } from './core/trust/index.js';
 import { evaluatePolicy } from './core/policy/index.js';
@@ -45,6 +45,7 @@ import { SqliteConsentStore } from './adapters/sqlite/sqlite-consent-store.js';
 import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
+import { startCallbacks } from './adapters/callbacks/index.js';
 import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
 import { startDemoIdentityProvider } from './adapters/idp/demo-identity-provider.js';
 import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
@@ -86,6 +87,8 @@ export interface RunningGateway {
   readonly logStore: SqliteTransferLogStore;
   readonly transferLog: ReturnType<typeof createTransferLog>;
   readonly subjectRef: (idnr: string) => string;
+  /** Tells a consumer that its exchange or consent request finished (docs/callbacks.md). */
+  readonly callbacks: CallbackNotifier;
   close(): Promise<void>;
 }
 
@@ -216,6 +219,20 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         }); run 'oog log verify' and restore the store before starting`,
       );
     }
+
+    // Callbacks to consumers (docs/callbacks.md): a bounded outbox in this database, delivered in the background.
+    const metrics = createMetricsRegistry();
+    const callbacks = startCallbacks({
+      settings: config.callbacks,
+      database: db,
+      trust,
+      clock,
+      logger,
+      registry: metrics,
+      demo: config.demo,
+      exampleSecretsFile: EXAMPLE_CALLBACK_SECRETS_FILE,
+    });
+    closers.push(() => callbacks.close());
 
     const consents = createConsentService({ store: consentStore, clock, newId: randomUUID });
     if (config.demo) await seedDemoConsent(consents, subjectRef);
@@ -454,14 +471,25 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         },
       },
       jwks: () => ({ keys: [jwk] }),
-      metrics: createMetricsRegistry(),
+      metrics,
     };
 
     const app = createApp({ services, config, logger });
     const server = await startServer(app, { port: config.port, host: config.host });
     closers.push(() => server.close());
     logger.info({ event: 'gateway.started', url: server.url, demo: config.demo }, 'gateway.started');
-    return { url: server.url, config, idp, trust, signer, logStore, transferLog, subjectRef, close };
+    return {
+      url: server.url,
+      config,
+      idp,
+      trust,
+      signer,
+      logStore,
+      transferLog,
+      subjectRef,
+      callbacks,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
