@@ -17,6 +17,7 @@ import {
   type CallbackDispatcherOptions,
 } from '../../gateway/adapters/callbacks/create-callback-dispatcher.js';
 import {
+  PRUNE_EVERY,
   SqliteCallbackOutbox,
   type OutboxBounds,
 } from '../../gateway/adapters/sqlite/sqlite-callback-outbox.js';
@@ -371,10 +372,26 @@ describe('callback dispatcher (real HTTP receivers, SQLite outbox)', () => {
         .map((r) => r.eventId),
     ).to.deep.equal(['a-0', 'a-1', 'b-0']);
     expect(outbox.rows().find((r) => r.state === 'dropped')?.body).to.equal('');
-    for (let i = 0; i < 200; i++) await dispatcher.notify(event({ id: `more-${i}` }));
-    expect(outbox.rows().length).to.be.at.most(3 + 4);
+    for (let i = 0; i < 300; i++) await dispatcher.notify(event({ id: `more-${i}` }));
+    expect(outbox.rows().length).to.be.at.most(3 + 4 + PRUNE_EVERY);
     expect(outbox.counts().pending).to.equal(3);
-    expect(await metric(registry, 'oog_callbacks_dropped_total')).to.equal(204);
+    expect(await metric(registry, 'oog_callbacks_dropped_total')).to.equal(304);
+    expect(await metric(registry, 'oog_callbacks_pending')).to.equal(3);
+    // The bound holds across a restart: the pending rows are counted again when the outbox opens.
+    const db2 = new SqliteDatabase(join(dir, 'gateway.db'));
+    databases.push(db2);
+    const reopened = new SqliteCallbackOutbox(db2, {
+      maxPending: 3,
+      maxPendingPerConsumer: 2,
+      maxFinished: 4,
+    });
+    expect(reopened.pendingCount()).to.equal(3);
+    expect(
+      await reopened.enqueue(
+        { consumer: B, eventType: 'exchange.finished', eventId: 'x', body: '{}' },
+        Date.now(),
+      ),
+    ).to.equal('dropped');
   });
 
   it('picks pending callbacks up again after a restart', async () => {

@@ -86,7 +86,7 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
       help: 'Callbacks waiting for delivery',
       registers: [options.registry],
       collect() {
-        this.set(outbox.counts().pending);
+        this.set(outbox.pendingCount());
       },
     });
   }
