@@ -40,7 +40,7 @@ interface Received {
   readonly method: string | undefined;
 }
 
-type Mode = 'ok' | '500' | 'slow' | 'slow-once' | 'redirect';
+type Mode = 'ok' | '500' | 'slow' | 'slow-once' | 'redirect' | 'endless';
 
 interface Receiver {
   readonly url: string;
@@ -84,6 +84,18 @@ async function startReceiver(mode: Mode = 'ok'): Promise<Receiver> {
         return;
       }
       if (m === '500') return void res.writeHead(500).end('no');
+      if (m === 'endless') {
+        // 200 and then a body that never ends: only a reader that stops early gets past it.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const chunk = Buffer.alloc(16_384, 'x');
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        pump();
+        return;
+      }
       if (m === 'redirect') return void res.writeHead(302, { location: receiver.redirectTo }).end();
       res.writeHead(204).end();
     });
@@ -280,6 +292,15 @@ describe('callback dispatcher (real HTTP receivers, SQLite outbox)', () => {
     expect(await metric(registry, 'oog_callbacks_failed_total')).to.equal(1);
   });
 
+  it('counts a 2xx as delivered without reading an endless answer body to its end', async () => {
+    const r = await receiver('endless');
+    registered.set(A, r.url);
+    const { outbox, dispatcher } = setup({ timeoutMs: 2_000 });
+    await dispatcher.notify(event());
+    await waitFor('delivery', () => outbox.rows()[0]?.state === 'delivered', 1_500);
+    expect(outbox.rows()[0]).to.include({ attempts: 1 });
+  });
+
   it('never follows a redirect: the other URL receives nothing and the 302 counts as a failure', async () => {
     const elsewhere = await receiver('ok');
     const r = await receiver('redirect');
@@ -408,27 +429,30 @@ describe('callback dispatcher (real HTTP receivers, SQLite outbox)', () => {
     expect(r.requests.map((q) => JSON.parse(q.body).id)).to.deep.equal(['before-restart']);
   });
 
-  it('retries an attempt that was cut off by close() after the restart, once its lease ran out', async () => {
+  it('repeats an attempt that was cut off by close() after the restart, without counting it', async () => {
     const r = await receiver('slow');
     registered.set(A, r.url);
     const first = setup({ timeoutMs: 5_000 });
     await first.dispatcher.notify(event({ id: 'in-flight' }));
     await waitFor('the attempt to arrive', () => r.requests.length === 1);
     await first.dispatcher.close();
+    expect(first.outbox.rows()[0]).to.include({ state: 'pending', attempts: 0 });
     first.db.close();
 
     r.mode = 'ok';
-    const second = setup({ timeoutMs: 5_000 }, {}, false);
-    second.dispatcher.start();
-    await second.dispatcher.idle();
-    await second.dispatcher.close();
-    expect(second.outbox.rows()[0]).to.include({ state: 'pending', attempts: 1 });
-    expect(r.requests).to.have.length(1); // still leased: not sent twice at once
-    second.db.close();
-    offsetMs = 11_000; // past the lease (timeout + 5 s)
-    const third = setup({ timeoutMs: 5_000 });
-    await waitFor('delivery', () => third.outbox.rows()[0]?.state === 'delivered');
-    expect(third.outbox.rows()[0]).to.include({ attempts: 2 });
+    const second = setup({ timeoutMs: 5_000 });
+    await waitFor('delivery', () => second.outbox.rows()[0]?.state === 'delivered');
+    expect(second.outbox.rows()[0]).to.include({ attempts: 1 });
+    expect(r.requests).to.have.length(2);
+  });
+
+  it('has at most `concurrency` attempts in flight at once', async () => {
+    const r = await receiver('slow');
+    registered.set(A, r.url);
+    const { dispatcher } = setup({ concurrency: 2, timeoutMs: 5_000 });
+    for (let i = 0; i < 5; i++) await dispatcher.notify(event({ id: `c-${i}` }));
+    await waitFor('two attempts', () => r.requests.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
     expect(r.requests).to.have.length(2);
   });
 });

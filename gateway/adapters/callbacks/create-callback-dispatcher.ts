@@ -6,7 +6,8 @@
  *   the signed body (or records it as dropped when the queue is full). No URL or no secret: nothing is queued.
  * - Each attempt re-reads the URL registered for the consumer from the trust store at send time, signs with a
  *   fresh timestamp, and POSTs with `redirect: 'manual'` (a 3xx is a failure: another URL is never contacted),
- *   a per-attempt timeout, and without reading the answer's body. Only a 2xx is success.
+ *   a per-attempt timeout; of the answer only the status counts (2xx is success), its body is read up to 4 KiB
+ *   and dropped.
  * - A failed attempt is retried after an exponential back-off with jitter, up to `maxAttempts`; then the row is
  *   marked failed, kept for operations and logged. Delivery is at least once: a receiver deduplicates on
  *   (type, id, status).
@@ -33,7 +34,7 @@ export interface CallbackDispatcherOptions extends RetrySchedule {
   readonly timeoutMs: number;
   /** Also call http:// URLs of loopback hosts (demo mode); otherwise only https. */
   readonly allowHttp: boolean;
-  /** Deliveries in flight at once; default 4. */
+  /** Deliveries in flight at once; default 16. */
   readonly concurrency?: number;
   /** Longest sleep between looks at the outbox, ms (a row due earlier wakes it anyway); default 60 s. */
   readonly idleMs?: number;
@@ -53,6 +54,32 @@ export interface CallbackDispatcher extends CallbackNotifier {
 
 type Outcome = { ok: true } | { ok: false; error: string; retry: boolean };
 
+/** Answers' bodies are never used; up to this much is read only so the connection can be reused. */
+const MAX_DISCARDED_BODY_BYTES = 4_096;
+
+/**
+ * Reads and drops a small answer body, so that keep-alive reuses the connection (measured: ~1.4–1.9× the rate of
+ * cancelling it unread); a larger one is cancelled after MAX_DISCARDED_BODY_BYTES, which closes the connection.
+ */
+async function discardBody(response: Response): Promise<void> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return;
+  try {
+    let seen = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > MAX_DISCARDED_BODY_BYTES) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // a body that breaks off does not change the status we already have
+  }
+}
+
 function counter(registry: Registry | undefined, name: string, help: string): Counter {
   const existing = registry?.getSingleMetric(name) as Counter | undefined;
   return existing ?? new Counter({ name, help, registers: registry ? [registry] : [] });
@@ -61,7 +88,7 @@ function counter(registry: Registry | undefined, name: string, help: string): Co
 /** Builds the dispatcher; call start() to begin delivering. */
 export function createCallbackDispatcher(options: CallbackDispatcherOptions): CallbackDispatcher {
   const { outbox, trust, secrets, clock, logger } = options;
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 16;
   const idleMs = options.idleMs ?? 60_000;
   const random = options.random ?? Math.random;
   const log = logger.child({ area: 'callbacks' });
@@ -121,8 +148,7 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
         redirect: 'manual',
         signal: AbortSignal.any([signal, timeout]),
       });
-      // The answer's body is never needed: drop it unread (and the connection with it, if it is large).
-      await response.body?.cancel().catch(() => undefined);
+      await discardBody(response);
       if (response.status >= 200 && response.status < 300) return { ok: true };
       return {
         ok: false,
@@ -142,10 +168,11 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
   }
 
   async function deliver(row: OutboxRow, controller: AbortController): Promise<void> {
-    const about = { consumer: row.consumer, type: row.eventType, id: row.eventId, attempt: row.attempts };
+    const attemptNo = row.attempts + 1;
+    const about = { consumer: row.consumer, type: row.eventType, id: row.eventId, attempt: attemptNo };
     const to = target(row.consumer);
     if ('reason' in to) {
-      await outbox.finish(row.id, 'failed', clock.nowMs(), to.reason);
+      await outbox.finish(row.id, 'failed', clock.nowMs(), to.reason, false);
       metrics.failed.inc();
       log.warn({ event: 'callback.failed', ...about, reason: to.reason }, 'callback.failed');
       return;
@@ -158,16 +185,16 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
       return;
     }
     if (!outcome.retry) {
-      // Aborted by close(): the row stays pending under its lease and is retried after the restart.
+      // Aborted by close(): the row stays pending, uncounted, and is due again after the restart.
       return;
     }
-    if (row.attempts >= options.maxAttempts) {
+    if (attemptNo >= options.maxAttempts) {
       await outbox.finish(row.id, 'failed', clock.nowMs(), outcome.error);
       metrics.failed.inc();
       log.warn({ event: 'callback.failed', ...about, reason: outcome.error }, 'callback.failed');
       return;
     }
-    const delay = retryDelayMs(row.attempts, options, random);
+    const delay = retryDelayMs(attemptNo, options, random);
     await outbox.reschedule(row.id, clock.nowMs() + delay, outcome.error);
     metrics.retried.inc();
     log.info({ event: 'callback.retry', ...about, reason: outcome.error, delayMs: delay }, 'callback.retry');
@@ -176,7 +203,7 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
   function schedule(): void {
     if (closed || !started) return;
     if (timer) clearTimeout(timer);
-    const next = outbox.nextDueAt();
+    const next = outbox.nextDueAt(new Set(inFlight.keys()));
     const wait = next === undefined ? idleMs : Math.min(Math.max(next - clock.nowMs(), 0), idleMs);
     timer = setTimeout(() => kick(), wait);
     timer.unref();
@@ -192,9 +219,7 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
   }
 
   async function tick(): Promise<void> {
-    const now = clock.nowMs();
-    // The lease outlasts the attempt's timeout, so a row is never sent twice at once; after a crash it is retried.
-    const rows = await outbox.claimDue(now, concurrency - inFlight.size, now + options.timeoutMs + 5_000);
+    const rows = outbox.due(clock.nowMs(), concurrency - inFlight.size, new Set(inFlight.keys()));
     for (const row of rows) {
       const controller = new AbortController();
       const done = deliver(row, controller)
@@ -207,6 +232,7 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
         });
       inFlight.set(row.id, { controller, done });
     }
+    await Promise.resolve();
   }
 
   function kick(): void {
