@@ -32,7 +32,7 @@ COPY bin ./bin
 COPY schemas ./schemas
 COPY policies ./policies
 # Example PKI so the image starts in demo mode; mount real participants, keys and policies for production
-# (OOG_PARTICIPANTS_FILE, OOG_GATEWAY_KEY, OOG_POLICIES_DIR).
+# (OOG_PARTICIPANTS_FILE, OOG_GATEWAY_KEY, OOG_POLICIES_DIR, OOG_CALLBACK_SECRETS_FILE: mode 0600, owned by node).
 COPY certs-example ./certs-example
 RUN mkdir -p /var/lib/oog && chown node:node /var/lib/oog
 USER node

@@ -12,7 +12,7 @@ import * as x509 from '@peculiar/x509';
 import { calculateJwkThumbprint } from 'jose';
 import * as prettier from 'prettier';
 import { webcrypto } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -44,6 +44,7 @@ const DEMO_PARTICIPANTS = [
       'https://wohngeld.musterstadt.example/antrag/einwilligung',
       'http://localhost:3001/einwilligung',
     ],
+    callbackUrl: 'http://127.0.0.1:8099/callbacks/ags-09999001',
   },
   {
     id: 'mld:09999001',
@@ -71,6 +72,7 @@ const DEMO_PARTICIPANTS = [
       'https://elterngeld.beispielkreis.example/antrag/einwilligung',
       'http://localhost:3002/einwilligung',
     ],
+    callbackUrl: 'http://127.0.0.1:8099/callbacks/ags-09999002',
   },
   {
     id: 'ags:09999003',
@@ -178,9 +180,13 @@ async function writeIssued(outDir: string, base: string, issued: Issued): Promis
   return certFile;
 }
 
-/** JSON as the project's prettier formats it, so that `prettier --check` passes on the committed files. */
+/**
+ * JSON as the project's prettier formats it, so that `prettier --check` passes on the committed files. The
+ * options are those of this folder whatever `outDir` is, so a set generated elsewhere reads the same.
+ */
 async function formatJson(value: unknown, file: string): Promise<string> {
-  const options = (await prettier.resolveConfig(file)) ?? {};
+  const here = path.join(path.dirname(fileURLToPath(import.meta.url)), path.basename(file));
+  const options = (await prettier.resolveConfig(here)) ?? {};
   return prettier.format(JSON.stringify(value), { ...options, parser: 'json' });
 }
 
@@ -264,6 +270,7 @@ export async function generateExamplePki(outDir: string): Promise<void> {
       evidenceTypes: demo.evidenceTypes,
       ...('endpoint' in demo ? { endpoint: demo.endpoint } : {}),
       ...('returnUrls' in demo ? { returnUrls: demo.returnUrls } : {}),
+      ...('callbackUrl' in demo ? { callbackUrl: demo.callbackUrl } : {}),
       certificates,
     });
   }
@@ -314,6 +321,28 @@ export async function generateExamplePki(outDir: string): Promise<void> {
     path.join(outDir, 'participants.json'),
     await formatJson(config, path.join(outDir, 'participants.json')),
   );
+  await writeCallbackSecrets(outDir);
+}
+
+/**
+ * The demo consumers' callback secrets (docs/callbacks.md), kept apart from the public participants.json. Fixed
+ * and published, so that a demo receiver can check signatures: NOT FOR PRODUCTION.
+ */
+async function writeCallbackSecrets(outDir: string): Promise<void> {
+  const secrets = Object.fromEntries(
+    DEMO_PARTICIPANTS.filter((p) => 'callbackUrl' in p).map((p) => [
+      p.id,
+      `EXAMPLE-ONLY-callback-secret-${fileBaseOf(p.id)}-not-for-production`,
+    ]),
+  );
+  const file = path.join(outDir, 'callback-secrets.json');
+  const content = {
+    $comment:
+      'EXAMPLE callback secrets (HMAC-SHA-512 keys, docs/callbacks.md) of the demo consumers. Published: NOT FOR PRODUCTION. Regenerate with: npx tsx certs-example/generate.ts',
+    secrets,
+  };
+  await writeFile(file, await formatJson(content, file), { mode: 0o600 });
+  await chmod(file, 0o600);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -55,6 +55,23 @@ export interface Config {
   readonly subjectKeyFile: string;
   /** LOG_LEVEL */
   readonly logLevel: LogLevel;
+  /** Callbacks to consumers (docs/callbacks.md). */
+  readonly callbacks: {
+    /** OOG_CALLBACK_SECRETS_FILE, absolute: the consumers' HMAC secrets, mode 0600 */
+    readonly secretsFile: string;
+    /** OOG_CALLBACK_MAX_ATTEMPTS: attempts in all, the first included */
+    readonly maxAttempts: number;
+    /** OOG_CALLBACK_BASE_DELAY_MS: wait after the first failed attempt; doubles per attempt, with jitter */
+    readonly baseDelayMs: number;
+    /** OOG_CALLBACK_MAX_DELAY_MS: longest single wait */
+    readonly maxDelayMs: number;
+    /** OOG_CALLBACK_TIMEOUT_MS: per attempt */
+    readonly timeoutMs: number;
+    /** OOG_CALLBACK_MAX_PENDING: pending callbacks in all; beyond it new ones are recorded as dropped */
+    readonly maxPending: number;
+    /** OOG_CALLBACK_MAX_PENDING_PER_CONSUMER */
+    readonly maxPendingPerConsumer: number;
+  };
   /** Body limits of the HTTP layer; not read from the environment. */
   readonly http: { readonly jsonLimitBytes: number; readonly evidenceLimitBytes: number };
 }
@@ -62,8 +79,9 @@ export interface Config {
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] extends readonly (infer U)[] ? readonly U[] : T[K] };
 
 /** What code (tests, CLI flags) may set over the environment; nested objects merge member by member. */
-export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http'> {
+export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http' | 'callbacks'> {
   readonly idp?: Mutable<Config['idp']>;
+  readonly callbacks?: Mutable<Config['callbacks']>;
   readonly http?: Mutable<Config['http']>;
 }
 
@@ -91,6 +109,13 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/idp/audience': 'OOG_IDP_AUDIENCE',
   '/subjectKeyFile': 'OOG_SUBJECT_KEY_FILE',
   '/logLevel': 'LOG_LEVEL',
+  '/callbacks/secretsFile': 'OOG_CALLBACK_SECRETS_FILE',
+  '/callbacks/maxAttempts': 'OOG_CALLBACK_MAX_ATTEMPTS',
+  '/callbacks/baseDelayMs': 'OOG_CALLBACK_BASE_DELAY_MS',
+  '/callbacks/maxDelayMs': 'OOG_CALLBACK_MAX_DELAY_MS',
+  '/callbacks/timeoutMs': 'OOG_CALLBACK_TIMEOUT_MS',
+  '/callbacks/maxPending': 'OOG_CALLBACK_MAX_PENDING',
+  '/callbacks/maxPendingPerConsumer': 'OOG_CALLBACK_MAX_PENDING_PER_CONSUMER',
 };
 
 /** Example material shipped with the project: resolved against the project root, not the working directory. */
@@ -98,7 +123,11 @@ const EXAMPLE_DEFAULTS = {
   participantsFile: 'certs-example/participants.json',
   policiesDir: 'policies',
   gatewayKeyFile: 'certs-example/participants/oog-demo-gateway.key.pem',
+  callbackSecretsFile: 'certs-example/callback-secrets.json',
 } as const;
+
+/** The published example callback secrets: their file mode is not checked (docs/callbacks.md). */
+export const EXAMPLE_CALLBACK_SECRETS_FILE = fromRoot(EXAMPLE_DEFAULTS.callbackSecretsFile);
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats.default(ajv, ['uri']);
@@ -182,10 +211,35 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     jwksUrl: read(env, 'OOG_IDP_JWKS_URL'),
     audience: read(env, 'OOG_IDP_AUDIENCE'),
   });
+  const callbacksFromEnv: Record<string, unknown> = dropUndefined({
+    secretsFile: read(env, 'OOG_CALLBACK_SECRETS_FILE'),
+    maxAttempts: integer(read(env, 'OOG_CALLBACK_MAX_ATTEMPTS')),
+    baseDelayMs: integer(read(env, 'OOG_CALLBACK_BASE_DELAY_MS')),
+    maxDelayMs: integer(read(env, 'OOG_CALLBACK_MAX_DELAY_MS')),
+    timeoutMs: integer(read(env, 'OOG_CALLBACK_TIMEOUT_MS')),
+    maxPending: integer(read(env, 'OOG_CALLBACK_MAX_PENDING')),
+    maxPendingPerConsumer: integer(read(env, 'OOG_CALLBACK_MAX_PENDING_PER_CONSUMER')),
+  });
+  const callbacks: Record<string, unknown> = {
+    // 8 attempts over about an hour: waits of 30 s, 1, 2, 4, 8, 16 min and 30 min (each 50–100 % with jitter).
+    maxAttempts: 8,
+    baseDelayMs: 30_000,
+    maxDelayMs: 1_800_000,
+    timeoutMs: 5_000,
+    maxPending: 10_000,
+    maxPendingPerConsumer: 1_000,
+    ...callbacksFromEnv,
+    ...dropUndefined(overrides.callbacks ?? {}),
+  };
+  callbacks['secretsFile'] =
+    typeof callbacks['secretsFile'] === 'string'
+      ? resolve(callbacks['secretsFile'])
+      : EXAMPLE_CALLBACK_SECRETS_FILE;
   const merged: Record<string, unknown> = {
     ...fromEnv,
     ...dropUndefined(overrides),
     idp: { ...idpFromEnv, ...dropUndefined(overrides.idp ?? {}) },
+    callbacks,
     http: {
       jsonLimitBytes: 64 * 1024,
       evidenceLimitBytes: 256 * 1024,

@@ -10,9 +10,9 @@ import { exportJWK } from 'jose';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import type { Config } from './config.js';
+import { EXAMPLE_CALLBACK_SECRETS_FILE, type Config } from './config.js';
 import { GatewayError } from './core/errors.js';
-import type { Clock, Signer } from './core/ports.js';
+import type { CallbackNotifier, Clock, Signer } from './core/ports.js';
 import { createTrustStore } from './core/trust/index.js';
 import type { TrustMaterial } from './core/trust/index.js';
 import { evaluatePolicy } from './core/policy/index.js';
@@ -52,6 +52,7 @@ import { composeAudit } from './compose-audit.js';
 import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
+import { startCallbacks } from './adapters/callbacks/index.js';
 import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
 import { startDemoIdentityProvider } from './adapters/idp/demo-identity-provider.js';
 import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
@@ -94,6 +95,8 @@ export interface RunningGateway {
   readonly logStore: SqliteTransferLogStore;
   readonly transferLog: ReturnType<typeof createTransferLog>;
   readonly subjectRef: (idnr: string) => string;
+  /** Tells a consumer that its exchange or consent request finished (docs/callbacks.md). */
+  readonly callbacks: CallbackNotifier;
   close(): Promise<void>;
 }
 
@@ -225,6 +228,20 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       );
     }
 
+    // Callbacks to consumers (docs/callbacks.md): a bounded outbox in this database, delivered in the background.
+    const metrics = createMetricsRegistry();
+    const callbacks = startCallbacks({
+      settings: config.callbacks,
+      database: db,
+      trust,
+      clock,
+      logger,
+      registry: metrics,
+      demo: config.demo,
+      exampleSecretsFile: EXAMPLE_CALLBACK_SECRETS_FILE,
+    });
+    closers.push(() => callbacks.close());
+
     const consents = createConsentService({
       store: consentStore,
       clock,
@@ -232,6 +249,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       lock: createKeyedLock(),
     });
     if (config.demo) await seedDemoConsent(consents, subjectRef);
+
+    // The result is logged already; a callback that cannot be stored costs the consumer only a poll.
+    const notifyConsumer = (event: Omit<Parameters<CallbackNotifier['notify']>[0], 'at'>) => {
+      callbacks
+        .notify({ ...event, at: new Date(clock.nowMs()).toISOString() })
+        .catch((error: unknown) => logger.error({ err: error, id: event.id }, 'callback.enqueue_failed'));
+    };
 
     // Preview before use: evidence waits sealed under its own key; a sweep expires overdue previews.
     const previews = createPreviewService({
@@ -242,7 +266,21 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       guardRelease: consents.guardRelease,
       lock: createKeyedLock(),
       collectWindowMs: config.previewCollectS * 1000,
-      onFinished: (event) => logger.info({ event: `transfer.${event.status}`, ...event }, 'preview.finished'),
+      onFinished: (event) => {
+        logger.info({ event: `transfer.${event.status}`, ...event }, 'preview.finished');
+        notifyConsumer({
+          consumer: event.consumer,
+          type: 'exchange.finished',
+          id: event.exchangeId,
+          status:
+            event.status === 'released'
+              ? 'released'
+              : event.code === 'ERR_PREVIEW_REJECTED'
+                ? 'preview-rejected'
+                : 'refused',
+          ...(event.code === undefined ? {} : { code: event.code }),
+        });
+      },
     });
     let publicUrl = `http://${config.host}:${config.port}`;
     const citizen = composeConsents({
@@ -258,11 +296,20 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       tokenKey: loadSecretKey(join(config.dataDir, 'request-token.key')),
       lock: createKeyedLock(),
       publicUrl: () => publicUrl,
-      onRequestFinished: (request) =>
+      onRequestFinished: (request) => {
         logger.info(
           { event: `consent-request.${request.state}`, id: request.id, consumer: request.consumer },
           'consent-request.finished',
-        ),
+        );
+        if (request.state !== 'requested') {
+          notifyConsumer({
+            consumer: request.consumer,
+            type: 'consent-request.finished',
+            id: request.id,
+            status: request.state,
+          });
+        }
+      },
     });
     const logReaders = composeAudit({
       store: logStore,
@@ -540,7 +587,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         },
       },
       jwks: () => ({ keys: [jwk] }),
-      metrics: createMetricsRegistry(),
+      metrics,
     };
 
     const app = createApp({ services, config, logger });
@@ -548,7 +595,18 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     publicUrl = config.publicUrl ?? server.url;
     closers.push(() => server.close());
     logger.info({ event: 'gateway.started', url: server.url, demo: config.demo }, 'gateway.started');
-    return { url: server.url, config, idp, trust, signer, logStore, transferLog, subjectRef, close };
+    return {
+      url: server.url,
+      config,
+      idp,
+      trust,
+      signer,
+      logStore,
+      transferLog,
+      subjectRef,
+      callbacks,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

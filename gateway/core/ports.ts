@@ -33,6 +33,11 @@ export interface Participant {
   readonly endpoint?: Endpoint;
   /** Return URLs this agency may use (consent requests, issue 5). */
   readonly returnUrls?: readonly string[];
+  /**
+   * For consumers: where the gateway says "done" when an exchange or consent request of theirs finishes
+   * (docs/callbacks.md). https, or http to localhost/127.0.0.1/[::1] (then only called in demo mode).
+   */
+  readonly callbackUrl?: string;
 }
 
 /** A participant's key as the trust store resolved it: chain, validity and revocation already checked. */
@@ -355,4 +360,41 @@ export interface ProviderAnswer {
 export interface Connector {
   readonly kind: Endpoint['kind'];
   send(message: ForwardedMessage, signal: AbortSignal): Promise<ProviderAnswer>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Callbacks (docs/callbacks.md; the FIT-Connect callback scheme: HMAC-SHA-512 over timestamp and body)
+
+export type CallbackEventType = 'exchange.finished' | 'consent-request.finished';
+
+export type CallbackStatus =
+  'released' | 'refused' | 'preview-rejected' | 'approved' | 'declined' | 'expired';
+
+/**
+ * What a consumer's callback says: which of its exchanges or consent requests finished, and how. It is sent as
+ * the JSON body of the callback; it never carries evidence or an IDNr (the consumer fetches the result by
+ * polling, e.g. GET /v1/evidence-requests/{id}).
+ */
+export interface CallbackEvent {
+  /** The consumer's participant id; the callback goes to the URL registered for it. */
+  readonly consumer: string;
+  readonly type: CallbackEventType;
+  /** The exchange id (exchange.finished) or the consent request id (consent-request.finished). */
+  readonly id: string;
+  readonly status: CallbackStatus;
+  /** The error code of a refusal. */
+  readonly code?: ErrorCode;
+  /** When it finished: ISO 8601 UTC. */
+  readonly at: string;
+}
+
+/** Tells consumers that something of theirs finished (issue 5 item 4). */
+export interface CallbackNotifier {
+  /**
+   * Durably enqueues the callback: resolves once it is stored (or was recorded as dropped because the queue is
+   * full). A consumer without a registered callback URL or secret is not an error: nothing is queued and the
+   * log says so. Rejects with ERR_INTERNAL for a malformed event and ERR_LOG_UNAVAILABLE if the store cannot be
+   * written — callers that must not fail because of a callback catch and log it (the consumer can still poll).
+   */
+  notify(event: CallbackEvent): Promise<void>;
 }

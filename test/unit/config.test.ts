@@ -76,6 +76,43 @@ describe('loadConfig', () => {
     });
   });
 
+  it('callbacks – defaults to 8 attempts over about an hour and the example secrets file', () => {
+    expect(loadConfig({}).callbacks).to.deep.equal({
+      secretsFile: fromRoot('certs-example/callback-secrets.json'),
+      maxAttempts: 8,
+      baseDelayMs: 30_000,
+      maxDelayMs: 1_800_000,
+      timeoutMs: 5_000,
+      maxPending: 10_000,
+      maxPendingPerConsumer: 1_000,
+    });
+  });
+
+  it('callbacks – reads every OOG_CALLBACK_* variable, and overrides win member by member', () => {
+    const config = loadConfig(
+      {
+        OOG_CALLBACK_SECRETS_FILE: '/etc/oog/callback-secrets.json',
+        OOG_CALLBACK_MAX_ATTEMPTS: '3',
+        OOG_CALLBACK_BASE_DELAY_MS: '100',
+        OOG_CALLBACK_MAX_DELAY_MS: '1000',
+        OOG_CALLBACK_TIMEOUT_MS: '2000',
+        OOG_CALLBACK_MAX_PENDING: '50',
+        OOG_CALLBACK_MAX_PENDING_PER_CONSUMER: '5',
+      },
+      { callbacks: { maxAttempts: 2 } },
+    );
+    expect(config.callbacks).to.deep.equal({
+      secretsFile: '/etc/oog/callback-secrets.json',
+      maxAttempts: 2,
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      timeoutMs: 2000,
+      maxPending: 50,
+      maxPendingPerConsumer: 5,
+    });
+    expect(Object.isFrozen(config.callbacks)).to.equal(true);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', OOG_DEMO: ' ' })).to.deep.include({ port: 8080, demo: false });
   });
@@ -117,6 +154,12 @@ describe('loadConfig', () => {
       { OOG_IDP_ISSUER: 'https://i', OOG_IDP_AUDIENCE: 'a', OOG_IDP_JWKS_URL: 'file:///x' },
     ],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['OOG_CALLBACK_MAX_ATTEMPTS', { OOG_CALLBACK_MAX_ATTEMPTS: '0' }],
+    ['OOG_CALLBACK_BASE_DELAY_MS', { OOG_CALLBACK_BASE_DELAY_MS: 'fast' }],
+    ['OOG_CALLBACK_MAX_DELAY_MS', { OOG_CALLBACK_MAX_DELAY_MS: '-1' }],
+    ['OOG_CALLBACK_TIMEOUT_MS', { OOG_CALLBACK_TIMEOUT_MS: '600000' }],
+    ['OOG_CALLBACK_MAX_PENDING', { OOG_CALLBACK_MAX_PENDING: '0' }],
+    ['OOG_CALLBACK_MAX_PENDING_PER_CONSUMER', { OOG_CALLBACK_MAX_PENDING_PER_CONSUMER: '1e9' }],
   ];
   for (const [variable, env] of invalid) {
     it(`refuses an invalid ${variable} (${JSON.stringify(env)}), naming the variable`, () => {

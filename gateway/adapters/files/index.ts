@@ -1,3 +1,5 @@
 /** File-backed adapters: trust material and signing keys (layout: certs-example/README.md). */
 export { loadSigner, loadSignerFromFiles, loadTrustMaterial, signerFiles } from './load-trust-material.js';
 export type { SignerVariant } from './load-trust-material.js';
+export { loadCallbackSecrets } from './load-callback-secrets.js';
+export type { CallbackSecrets } from './load-callback-secrets.js';

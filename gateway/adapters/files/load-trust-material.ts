@@ -2,7 +2,7 @@
  * Reads trust material and signing keys from files (the layout of certs-example/, see its README.md).
  *
  * participants.json: { gateway, anchors[], intermediates[], crls[], participants[{ id, name, roles, evidenceTypes,
- * endpoint?, returnUrls?, certificates[] }] }; every file path is relative to participants.json.
+ * endpoint?, returnUrls?, callbackUrl?, certificates[] }] }; every file path is relative to participants.json.
  *
  * Signer files (predictable naming): `<dir of participants.json>/participants/<file base>[.<variant>].cert.pem`
  * and `.key.pem` beside it (PKCS#8), where the file base is the participant id with its ':' replaced by '-'
@@ -74,6 +74,14 @@ function readParticipant(entry: unknown, base: string, file: string): Participan
     ...(p.returnUrls === undefined
       ? {}
       : { returnUrls: stringList(p.returnUrls, file, `participant ${id}: returnUrls`) }),
+    ...(p.callbackUrl === undefined
+      ? {}
+      : {
+          callbackUrl:
+            typeof p.callbackUrl === 'string'
+              ? p.callbackUrl
+              : fail(file, `participant ${id}: callbackUrl must be a string`),
+        }),
     certificates: stringList(p.certificates, file, `participant ${id}: certificates`).map((c) =>
       readText(base, c, file),
     ),

@@ -104,6 +104,9 @@ const FILTER_COLUMNS = [
   ['subjectRef', 'subject_ref'],
 ] as const;
 
+/** How far a record's time may lag its position in the log (it is stamped just before its append). */
+const TIME_MARGIN_MS = 60_000;
+
 /** Rows read per page while streaming the log. */
 const PAGE = 2048;
 /** Consecutive node indexes from which one range query beats point reads. */
@@ -150,6 +153,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
     byExchange: Database.Statement<[string], LeafRow>;
     bySubject: Database.Statement<[string, number, number], LeafRow>;
     purge: Database.Statement<[string]>;
+    indexAtTime: Database.Statement<[string], { idx: number }>;
   };
 
   /** Opens the store, creating its tables if needed (not on a read-only database). Throws ERR_LOG_UNAVAILABLE. */
@@ -182,6 +186,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
         bySubject: db.prepare(
           'SELECT idx, leaf_hash, record FROM transfer_log WHERE subject_ref = ? AND idx < ? ORDER BY idx DESC LIMIT ?',
         ),
+        indexAtTime: db.prepare('SELECT idx FROM transfer_log WHERE time >= ? ORDER BY time, idx LIMIT 1'),
         purge: db.prepare(
           'UPDATE transfer_log SET record = NULL WHERE record IS NOT NULL AND retention_until IS NOT NULL AND retention_until < ?',
         ),
@@ -339,6 +344,19 @@ export class SqliteTransferLogStore implements TransferLogStore {
    * records have no content and so match no filter.
    */
   async findRecords(filter: TransferFilter): Promise<StoredLeaf[]> {
+    if (filter.participants === undefined) return this.#find(filter, undefined);
+    // "consumer or provider is one of them" as one indexed query per participant and role, merged newest first:
+    // an OR across two columns would make SQLite scan the whole log.
+    const seen = new Map<number, StoredLeaf>();
+    for (const participant of filter.participants) {
+      for (const column of ['consumer', 'provider'] as const) {
+        for (const leaf of this.#find(filter, [column, participant])) seen.set(leaf.index, leaf);
+      }
+    }
+    return [...seen.values()].sort((a, b) => b.index - a.index).slice(0, filter.limit);
+  }
+
+  #find(filter: TransferFilter, also: readonly ['consumer' | 'provider', string] | undefined): StoredLeaf[] {
     const where: string[] = ['record IS NOT NULL'];
     const params: (string | number)[] = [];
     for (const [key, column] of FILTER_COLUMNS) {
@@ -348,21 +366,28 @@ export class SqliteTransferLogStore implements TransferLogStore {
         params.push(value);
       }
     }
+    if (also !== undefined) {
+      where.push(`${also[0]} = ?`);
+      params.push(also[1]);
+    }
     const outcomes = filter.outcomes ?? ['released', 'refused', 'withheld'];
     where.push(`outcome IN (${outcomes.map(() => '?').join(', ')})`);
     params.push(...outcomes);
+    // Times are only filtered row by row; the range is first turned into log index bounds (records reach the
+    // log within seconds of their time, so a bound a minute wider than the range keeps every match) so the
+    // newest-first walk by index stays inside the range instead of scanning from the end of the log.
     if (filter.from !== undefined) {
-      where.push('time >= ?');
-      params.push(filter.from);
+      where.push('time >= ?', 'idx >= ?');
+      params.push(filter.from, this.#indexAtTime(filter.from, -TIME_MARGIN_MS) ?? Number.MAX_SAFE_INTEGER);
     }
     if (filter.to !== undefined) {
       where.push('time < ?');
       params.push(filter.to);
-    }
-    if (filter.participants !== undefined) {
-      const marks = filter.participants.map(() => '?').join(', ');
-      where.push(`(consumer IN (${marks}) OR provider IN (${marks}))`);
-      params.push(...filter.participants, ...filter.participants);
+      const upper = this.#indexAtTime(filter.to, TIME_MARGIN_MS);
+      if (upper !== undefined) {
+        where.push('idx < ?');
+        params.push(upper);
+      }
     }
     if (filter.beforeIndex !== undefined) {
       where.push('idx < ?');
@@ -376,6 +401,13 @@ export class SqliteTransferLogStore implements TransferLogStore {
         .all(...params)
         .map(toStoredLeaf),
     );
+  }
+
+  /** The first log index whose record time is at or after `iso` shifted by `marginMs`; undefined if none. */
+  #indexAtTime(iso: string, marginMs: number): number | undefined {
+    const at = new Date(Date.parse(iso) + marginMs).toISOString();
+    const row = this.#read(() => this.#stmt.indexAtTime.get(at));
+    return row?.idx;
   }
 
   /** Every leaf whose record names this exchange, in log order (intent, then outcome). */

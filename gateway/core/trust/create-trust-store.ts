@@ -148,6 +148,23 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * A callback URL the gateway may call: https, or http to a loopback host (demo receivers on this machine); no
+ * credentials (they would end up in logs) and no fragment.
+ */
+export function isCallbackUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+}
+
 /** Validates a participant's registry entry and freezes it as the Participant the ports hand out. */
 function toParticipant(material: ParticipantMaterial): Participant {
   const what = `participant ${material.id}`;
@@ -176,6 +193,14 @@ function toParticipant(material: ParticipantMaterial): Participant {
     material.returnUrls === undefined
       ? undefined
       : checkStrings(material.returnUrls, `${what}: returnUrls`, isHttpUrl);
+  if (material.callbackUrl !== undefined) {
+    if (typeof material.callbackUrl !== 'string' || !isCallbackUrl(material.callbackUrl)) {
+      throw new Error(
+        `${what}: callbackUrl must be an https URL (http only to localhost or 127.0.0.1) without credentials`,
+      );
+    }
+    if (!roles.includes('consumer')) throw new Error(`${what}: callbackUrl is only for consumers`);
+  }
   return Object.freeze({
     id: material.id,
     name: material.name,
@@ -183,6 +208,7 @@ function toParticipant(material: ParticipantMaterial): Participant {
     evidenceTypes,
     ...(endpoint ? { endpoint } : {}),
     ...(returnUrls ? { returnUrls } : {}),
+    ...(material.callbackUrl === undefined ? {} : { callbackUrl: material.callbackUrl }),
   });
 }
 

@@ -8,6 +8,7 @@ export interface ParticipantMaterial {
   readonly evidenceTypes: readonly string[];
   readonly endpoint?: Endpoint;
   readonly returnUrls?: readonly string[];
+  readonly callbackUrl?: string;
   /** PEM text, one certificate each (text before the BEGIN line, such as a comment, is ignored). */
   readonly certificates: readonly string[];
 }

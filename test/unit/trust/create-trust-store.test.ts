@@ -270,6 +270,40 @@ describe('createTrustStore', () => {
       expect(() => createTrustStore({ ...material, participants: withUrl }, clockAt(NOW))).to.throw(Error);
     });
 
+    it('callbackUrl – accepts https and http to loopback hosts; refuses other http, credentials, fragments, non-URLs', () => {
+      const withCallback = (id: string, callbackUrl: unknown) =>
+        createTrustStore(
+          {
+            ...material,
+            participants: material.participants.map((p) =>
+              p.id === id ? { ...p, callbackUrl: callbackUrl as string } : p,
+            ),
+          },
+          clockAt(NOW),
+        );
+      for (const ok of [
+        'https://wohngeld.example/oog/callback',
+        'http://127.0.0.1:8099/cb',
+        'http://localhost/cb',
+        'http://[::1]:9000/cb',
+      ]) {
+        expect(withCallback('ags:09999003', ok).participant('ags:09999003')?.callbackUrl, ok).to.equal(ok);
+      }
+      for (const bad of [
+        'http://wohngeld.example/cb',
+        'http://127.0.0.2/cb',
+        'https://user:pw@wohngeld.example/cb',
+        'https://wohngeld.example/cb#x',
+        'ftp://wohngeld.example/cb',
+        'not a url',
+        42,
+      ]) {
+        expect(() => withCallback('ags:09999003', bad), String(bad)).to.throw(Error, 'ags:09999003');
+      }
+      // Only consumers are called back.
+      expect(() => withCallback('mld:09999001', 'https://mld.example/cb')).to.throw(Error, 'mld:09999001');
+    });
+
     it('refuses a tampered CRL', () => {
       const der = crlDer();
       const serial = Buffer.from(signer('ags:09999001', 'revoked').certificate.serialNumber, 'hex');

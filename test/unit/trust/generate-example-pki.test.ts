@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateExamplePki } from '../../../certs-example/generate.js';
 import { loadSigner, loadSignerFromFiles, loadTrustMaterial } from '../../../gateway/adapters/files/index.js';
 import { GatewayError } from '../../../gateway/core/errors.js';
 import { createTrustStore, kidOf } from '../../../gateway/core/trust/index.js';
+import { fromRoot } from '../../../gateway/paths.js';
 import { clockAt } from './example-pki.js';
 
 const DEMO_IDS = [
@@ -68,6 +69,20 @@ describe('generateExamplePki', () => {
     );
     expect(rogue.participantId).to.equal('ags:09999001');
     expect(codeOf(() => store.keyByKid(rogue.kid))).to.equal('ERR_TRUST_UNKNOWN_SENDER');
+  });
+
+  it('writes participants.json and callback-secrets.json exactly as committed in certs-example/', () => {
+    for (const name of ['participants.json', 'callback-secrets.json']) {
+      expect(readFileSync(path.join(dir, name), 'utf8'), name).to.equal(
+        readFileSync(fromRoot(`certs-example/${name}`), 'utf8'),
+      );
+    }
+    expect(statSync(path.join(dir, 'callback-secrets.json')).mode & 0o777).to.equal(0o600);
+    const store = createTrustStore(loadTrustMaterial(file).material, clockAt('2030-01-01T00:00:00Z'));
+    expect(store.participant('ags:09999001')?.callbackUrl).to.equal(
+      'http://127.0.0.1:8099/callbacks/ags-09999001',
+    );
+    expect(store.participant('ags:09999003')?.callbackUrl).to.equal(undefined);
   });
 
   it('uses fixed validity dates, 2025-01-01 to 2045-01-01', () => {
