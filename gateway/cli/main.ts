@@ -13,6 +13,8 @@ const USAGE = `oog — Once-Only Gateway
   oog demo token (--citizen <idnr> | --dpo [--participants a,b])
                                               print a bearer token from the demo identity provider
   oog log verify [--data-dir <dir>]           recompute every leaf and the tree, check the last checkpoint
+  oog log consistency <old-checkpoint> <new-checkpoint> [--data-dir <dir> | --proof <file>] [--cert <file>]
+                                              check that the new signed checkpoint extends the old one
   oog receipt verify <receipt-file> [--checkpoint <file>] [--jwks <file>]
                                               verify a transfer receipt offline
   oog policy test [--policies <dir>]          run the policy test cases

@@ -24,6 +24,12 @@ export {
   type VerifiedCheckpoint,
 } from './verify-checkpoint.js';
 export {
+  verifyCheckpointConsistency,
+  type CheckpointConsistency,
+  type ConsistencyProofSource,
+  type ConsistencyFailure,
+} from './verify-checkpoint-consistency.js';
+export {
   verifyReceipt,
   type ReceiptFailure,
   type ReceiptVerification,
