@@ -41,6 +41,8 @@ export interface Config {
   readonly skewS: number;
   /** OOG_PROVIDER_TIMEOUT_MS */
   readonly providerTimeoutMs: number;
+  /** OOG_PURGE_INTERVAL_S: seconds between retention purges of the transfer log; 0 turns the schedule off */
+  readonly purgeIntervalS: number;
   /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
@@ -74,6 +76,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/maxAgeS': 'OOG_MAX_AGE_S',
   '/skewS': 'OOG_SKEW_S',
   '/providerTimeoutMs': 'OOG_PROVIDER_TIMEOUT_MS',
+  '/purgeIntervalS': 'OOG_PURGE_INTERVAL_S',
   '/idp/issuer': 'OOG_IDP_ISSUER',
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
@@ -158,6 +161,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     maxAgeS: integer(read(env, 'OOG_MAX_AGE_S')),
     skewS: integer(read(env, 'OOG_SKEW_S')),
     providerTimeoutMs: integer(read(env, 'OOG_PROVIDER_TIMEOUT_MS')),
+    purgeIntervalS: integer(read(env, 'OOG_PURGE_INTERVAL_S')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
@@ -189,6 +193,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     maxAgeS: 300,
     skewS: 60,
     providerTimeoutMs: 10_000,
+    purgeIntervalS: 3600,
     logLevel: 'info',
     ...merged,
     dataDir,

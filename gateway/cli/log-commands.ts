@@ -4,15 +4,16 @@
  * or set-up error (thrown).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import type { Config } from '../config.js';
-import { b64u } from '../core/encoding.js';
+import { GatewayError } from '../core/index.js';
 import {
   consistencyProof,
   createTransferLog,
+  extendRetention,
   verifyCheckpointConsistency,
 } from '../core/transfer-log/index.js';
 import { systemClock } from '../adapters/system-clock.js';
@@ -32,7 +33,9 @@ const processOutput: CommandOutput = {
 };
 
 const USAGE = `usage: oog log verify [--data-dir <dir>]
-       oog log consistency <old-checkpoint-file> <new-checkpoint-file> [--data-dir <dir> | --proof <file>] [--cert <file>]`;
+       oog log consistency <old-checkpoint-file> <new-checkpoint-file> [--data-dir <dir> | --proof <file>] [--cert <file>]
+       oog log purge [--data-dir <dir>] [--dry-run [--as-of <ISO date-time>]]
+       oog log retain <exchangeId> --until <ISO date> --reason <text> [--actor <id>] [--data-dir <dir>]`;
 
 /** The gateway's public key: from --cert if given, else the certificate next to the configured key. */
 export function gatewayPublicKey(config: Config, certFile?: string): KeyObject {
@@ -44,7 +47,10 @@ function configWith(dataDir: string | undefined): Config {
 }
 
 function openStore(config: Config, options: { readonly readonly: boolean }) {
-  const db = new SqliteDatabase(join(config.dataDir, 'gateway.db'), options);
+  const file = join(config.dataDir, 'gateway.db');
+  // Writing commands must not create an empty store where the operator mistyped the directory.
+  if (!existsSync(file)) throw new Error(`no gateway store at ${file}`);
+  const db = new SqliteDatabase(file, options);
   try {
     return { db, store: new SqliteTransferLogStore(db) };
   } catch (error) {
@@ -61,6 +67,10 @@ export async function logCommand(args: string[], io: CommandOutput = processOutp
       return verify(rest, io);
     case 'consistency':
       return consistency(rest, io);
+    case 'purge':
+      return purge(rest, io);
+    case 'retain':
+      return retain(rest, io);
     default:
       throw new Error(USAGE);
   }
@@ -128,7 +138,9 @@ async function consistency(args: string[], { out, err }: CommandOutput): Promise
         if (opened === undefined) return fileProof;
         const store = opened.store;
         if ((await store.size()) < second) throw new Error('the store does not hold the new tree');
-        return (await consistencyProof(first, second, (refs) => store.nodes(refs))).map(b64u);
+        return (await consistencyProof(first, second, (refs) => store.nodes(refs))).map((hash) =>
+          Buffer.from(hash).toString('base64url'),
+        );
       },
       key,
       { issuer: config.gatewayId },
@@ -143,5 +155,91 @@ async function consistency(args: string[], { out, err }: CommandOutput): Promise
     return 1;
   } finally {
     opened?.db.close();
+  }
+}
+
+/**
+ * Removes the content of every record whose exchange's retention has ended; leaf hashes and Merkle nodes stay.
+ * Safe next to a running gateway: each window of the purge is one short write transaction under SQLite's writer
+ * lock (WAL, busy timeout), the same lock the gateway's appends take.
+ */
+async function purge(args: string[], { out }: CommandOutput): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'as-of': { type: 'string' },
+    },
+  });
+  const dryRun = values['dry-run'] ?? false;
+  let now = new Date(systemClock.nowMs()).toISOString();
+  if (values['as-of'] !== undefined) {
+    // Only for a dry run: a purge as of a later date would remove records still within their retention.
+    if (!dryRun) throw new Error('--as-of needs --dry-run');
+    const ms = Date.parse(values['as-of']);
+    if (Number.isNaN(ms)) throw new Error('--as-of must be an ISO 8601 date or date-time');
+    now = new Date(ms).toISOString();
+  }
+  const config = configWith(values['data-dir']);
+  const { db, store } = openStore(config, { readonly: dryRun });
+  try {
+    const started = Date.now();
+    const count = await store.purgeRecords(now, { dryRun });
+    const ms = Date.now() - started;
+    out(
+      dryRun
+        ? `dry run: ${count} records would be purged as of ${now} (${ms} ms)`
+        : `purged ${count} records whose retention ended before ${now}; leaf hashes and Merkle nodes kept (${ms} ms)`,
+    );
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Extends an exchange's retention: appends a `retention-extended` record through the store's append (the write
+ * transaction that takes SQLite's writer lock and reads the head inside it, so indexes stay gap-free next to a
+ * running gateway) and signs a checkpoint covering it with the gateway's key.
+ */
+async function retain(args: string[], { out, err }: CommandOutput): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      until: { type: 'string' },
+      reason: { type: 'string' },
+      actor: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1 || values.until === undefined || values.reason === undefined)
+    throw new Error(USAGE);
+  const config = configWith(values['data-dir']);
+  const signer = loadSigner(config.participantsFile, config.gatewayId);
+  const { db, store } = openStore(config, { readonly: false });
+  try {
+    const transferLog = createTransferLog({ store, signer, clock: systemClock, gatewayId: config.gatewayId });
+    const { leaf, record } = await extendRetention(
+      { log: transferLog, recordsOf: (id) => store.recordsByExchange(id), clock: systemClock },
+      {
+        exchangeId: positionals[0]!,
+        until: values.until,
+        reason: values.reason,
+        actor: values.actor ?? 'oog-cli',
+      },
+    );
+    const checkpoint = await transferLog.checkpointCovering(leaf.index);
+    out(
+      `retained: exchange ${record.exchangeId} until ${record.retentionUntil}, logged as leaf ${leaf.index}, checkpoint of size ${checkpoint.treeSize} signed`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    err(`FAILED: ${error.code}${error.detail ? ` — ${error.detail}` : ''}`);
+    return 1;
+  } finally {
+    db.close();
   }
 }

@@ -135,8 +135,12 @@ export interface ConsentStore {
 // ---------------------------------------------------------------------------------------------------------
 // Transfer log (DESIGN.md "Transfer log record"; RFC 9162 §2.1 hashing)
 
-/** 'refused' carries the code, whose catalogue entry says whose fault it was (a provider failure is ERR_PROVIDER_*). */
-export type TransferOutcome = 'intent' | 'released' | 'refused' | 'withheld';
+/**
+ * 'refused' carries the code, whose catalogue entry says whose fault it was (a provider failure is ERR_PROVIDER_*).
+ * 'retention-extended' is not a transfer: it records that the exchange's records are kept until its
+ * `retentionUntil`, for its `reason` (DESIGN.md "Retention"; `oog log retain`).
+ */
+export type TransferOutcome = 'intent' | 'released' | 'refused' | 'withheld' | 'retention-extended';
 
 /** One transfer log record. Serialised as canonical JSON (sorted keys); its bytes are the Merkle leaf input. */
 export interface TransferRecord {
@@ -170,6 +174,8 @@ export interface TransferRecord {
   readonly preview?: 'not-required' | 'pending' | 'approved' | 'rejected' | 'expired';
   /** ISO date after which the record content may be purged (leaf hash stays). */
   readonly retentionUntil?: string;
+  /** Why the retention was extended (outcome 'retention-extended' only). */
+  readonly reason?: string;
 }
 
 export interface AppendedLeaf {

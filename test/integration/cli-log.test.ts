@@ -5,55 +5,16 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSignerFromFiles } from '../../gateway/adapters/files/index.js';
-import { SqliteDatabase } from '../../gateway/adapters/sqlite/sqlite-database.js';
-import { SqliteTransferLogStore } from '../../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
-import { logCommand } from '../../gateway/cli/log-commands.js';
-import type { Clock, TransferRecord } from '../../gateway/core/ports.js';
-import { CHECKPOINT_TYP, createTransferLog } from '../../gateway/core/transfer-log/index.js';
+import type { SqliteDatabase } from '../../gateway/adapters/sqlite/sqlite-database.js';
+import type { TransferRecord } from '../../gateway/core/ports.js';
+import { CHECKPOINT_TYP } from '../../gateway/core/transfer-log/index.js';
 import { signLogToken } from '../../gateway/core/transfer-log/log-token.js';
 import { fromRoot } from '../../gateway/paths.js';
 import { sampleRecord } from '../unit/transfer-log/helpers/memory-store.js';
-
-const GATEWAY = 'oog:demo-gateway';
-const gatewaySigner = loadSignerFromFiles(
-  fromRoot('certs-example/participants/oog-demo-gateway.cert.pem'),
-  fromRoot('certs-example/participants/oog-demo-gateway.key.pem'),
-);
-
-export interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `oog log …` in-process: exit code 2 when the command throws (what cli/main.ts does). */
-export async function runLog(args: readonly string[]): Promise<Ran> {
-  const lines = { out: [] as string[], err: [] as string[] };
-  let code: number;
-  try {
-    code = await logCommand([...args], {
-      out: (t) => lines.out.push(t),
-      err: (t) => lines.err.push(t),
-    });
-  } catch (error) {
-    lines.err.push(error instanceof Error ? error.message : String(error));
-    code = 2;
-  }
-  return { code, stdout: lines.out.join('\n'), stderr: lines.err.join('\n') };
-}
-
-/** A store in `dataDir` holding the given records, signed with the example gateway key. */
-export function openGatewayLog(dataDir: string, clock: Clock = { nowMs: () => Date.now() }) {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new SqliteDatabase(join(dataDir, 'gateway.db'));
-  const store = new SqliteTransferLogStore(db);
-  const log = createTransferLog({ store, signer: gatewaySigner, clock, gatewayId: GATEWAY });
-  return { db, store, log };
-}
+import { gatewaySigner, openGatewayLog, runLog, type Ran } from '../helpers/gateway-log.js';
 
 describe('oog log consistency', function () {
   this.timeout(60_000);

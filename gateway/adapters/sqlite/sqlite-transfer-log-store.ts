@@ -65,6 +65,18 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
   },
 ];
 
+/**
+ * A record whose exchange's retention has ended (DESIGN.md "Retention"): its own `retentionUntil` is before
+ * `:now`, and no record of the same exchange still holding content (a `retention-extended` one, say) is retained
+ * longer or without an end. `t` is the row looked at; the exchange lookup uses transfer_log_exchange.
+ */
+const EXPIRED = `t.record IS NOT NULL AND t.retention_until < :now AND NOT EXISTS (
+  SELECT 1 FROM transfer_log u WHERE u.exchange_id = t.exchange_id AND u.record IS NOT NULL
+    AND (u.retention_until IS NULL OR u.retention_until >= :now))`;
+
+/** Leaf indexes per purge transaction: the writer lock is held for tens of milliseconds, never seconds. */
+const PURGE_WINDOW = 8192;
+
 /** Rows read per page while streaming the log. */
 const PAGE = 2048;
 /** Consecutive node indexes from which one range query beats point reads. */
@@ -110,7 +122,8 @@ export class SqliteTransferLogStore implements TransferLogStore {
     insertCheckpoint: Database.Statement<[number, string, number, string]>;
     byExchange: Database.Statement<[string], LeafRow>;
     bySubject: Database.Statement<[string, number, number], LeafRow>;
-    purge: Database.Statement<[string]>;
+    purge: Database.Statement<[number, number, { now: string }]>;
+    countExpired: Database.Statement<[number, number, { now: string }], { n: number }>;
   };
 
   /** Opens the store, creating its tables if needed (not on a read-only database). Throws ERR_LOG_UNAVAILABLE. */
@@ -144,7 +157,10 @@ export class SqliteTransferLogStore implements TransferLogStore {
           'SELECT idx, leaf_hash, record FROM transfer_log WHERE subject_ref = ? AND idx < ? ORDER BY idx DESC LIMIT ?',
         ),
         purge: db.prepare(
-          'UPDATE transfer_log SET record = NULL WHERE record IS NOT NULL AND retention_until IS NOT NULL AND retention_until < ?',
+          `UPDATE transfer_log AS t SET record = NULL WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED}`,
+        ),
+        countExpired: db.prepare(
+          `SELECT COUNT(*) AS n FROM transfer_log t WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED}`,
         ),
       };
     } catch (cause) {
@@ -314,16 +330,32 @@ export class SqliteTransferLogStore implements TransferLogStore {
   }
 
   /**
-   * Purges the content of records whose `retentionUntil` (ISO date) is before `today` (ISO date): the record
-   * becomes null, the leaf hash and Merkle nodes stay, so proofs still verify (DESIGN.md "Retention").
-   * Resolves with the number of records purged. Throws ERR_LOG_UNAVAILABLE.
+   * Purges the content of every record whose exchange's retention has ended before `now` (ISO 8601, compared
+   * with the records' `retentionUntil`): the record becomes null, its leaf hash and the Merkle nodes stay, so
+   * every proof, receipt and `oog log verify` still verifies (DESIGN.md "Retention"). All records of an
+   * exchange are kept while any of them is retained (`oog log retain`). Works through the log in windows of
+   * leaf indexes, one write transaction each, so a running gateway's appends wait milliseconds, not the whole
+   * purge. With `dryRun` nothing is written and the number is what would be purged. Resolves with the number of
+   * records purged. Throws ERR_LOG_UNAVAILABLE.
    */
-  async purgeRecords(today: string): Promise<number> {
-    try {
-      return await this.#database.write(() => this.#stmt.purge.run(today).changes);
-    } catch (cause) {
-      throw unavailable(cause);
+  async purgeRecords(now: string, options: { readonly dryRun?: boolean } = {}): Promise<number> {
+    const size = await this.size();
+    let total = 0;
+    for (let start = 0; start < size; start += PURGE_WINDOW) {
+      const end = start + PURGE_WINDOW - 1;
+      if (options.dryRun) {
+        total += this.#read(() => this.#stmt.countExpired.get(start, end, { now })!.n);
+        continue;
+      }
+      if (this.#database.db.readonly)
+        throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log is read-only');
+      try {
+        total += await this.#database.write(() => this.#stmt.purge.run(start, end, { now }).changes);
+      } catch (cause) {
+        throw unavailable(cause);
+      }
     }
+    return total;
   }
 
   #read<T>(run: () => T): T {
