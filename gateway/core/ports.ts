@@ -205,6 +205,9 @@ export interface StoredLeaf {
   readonly record: string | null;
 }
 
+/** A stored leaf as raw bytes: index, 32-byte leaf hash, record bytes exactly as stored (null once purged). */
+export type RawLeaf = readonly [index: number, leafHash: Uint8Array, record: Uint8Array | null];
+
 /** Storage behind the transfer log. Merkle nodes of complete subtrees are kept so proofs are O(log n). */
 export interface TransferLogStore {
   /** Appends records durably under one writer lock; indexes are gap-free and in argument order. */
@@ -223,6 +226,11 @@ export interface TransferLogStore {
    * memory (verifying the stored tree). Yields what is stored: a deleted row shows up as a gap in the indexes.
    */
   iterateLeaves(from: number): AsyncIterable<StoredLeaf>;
+  /**
+   * Optional fast path of iterateLeaves for verifying the whole log: the same leaves, a page at a time, as raw
+   * bytes (no text decoding, no base64url), so a million leaves are read in seconds.
+   */
+  iterateLeafPages?(from: number): AsyncIterable<readonly RawLeaf[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
