@@ -9,6 +9,7 @@ import { mkdtempSync, renameSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { loadConfig } from '../../gateway/config.js';
 import type { TransferRecord } from '../../gateway/core/ports.js';
 import type { SqliteTransferLogStore } from '../../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
@@ -337,8 +338,15 @@ describe('transfer log retention', function () {
       expect(await waitFor('log.purged')).to.deep.include({ purged: 2 });
       expect((await gateway.logStore.leaf(0))!.record).to.equal(null);
       expect((await gateway.logStore.leaf(2))!.record).to.not.equal(null);
-      // Replace the store file behind the gateway's back: the next purge fails, is logged, and the gateway lives on.
+      // Something expired to purge, then the store file replaced behind the gateway's back, in one synchronous
+      // step so no purge runs in between: the next purge finds the record, cannot write, logs that and goes on.
       const file = join(dir, 'gateway.db');
+      const side = new Database(file);
+      const expired = { ...exchange('2024-01-01T00:00:00.000Z')[0]! };
+      side
+        .prepare('INSERT INTO transfer_log (idx, leaf_hash, record) VALUES (4, ?, ?)')
+        .run(Buffer.alloc(32), JSON.stringify(expired));
+      side.close();
       renameSync(file, `${file}.moved`);
       copyFileSync(`${file}.moved`, file);
       expect(await waitFor('log.purge_failed')).to.not.equal(undefined);
