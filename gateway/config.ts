@@ -49,6 +49,8 @@ export interface Config {
   readonly previewCollectS: number;
   /** OOG_PREVIEW_SWEEP_S: how often overdue previews are expired and uncollected evidence destroyed */
   readonly previewSweepS: number;
+  /** OOG_PURGE_INTERVAL_S: seconds between retention purges of the transfer log; 0 turns the schedule off */
+  readonly purgeIntervalS: number;
   /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
@@ -104,6 +106,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/previewKeyFile': 'OOG_PREVIEW_KEY_FILE',
   '/previewCollectS': 'OOG_PREVIEW_COLLECT_S',
   '/previewSweepS': 'OOG_PREVIEW_SWEEP_S',
+  '/purgeIntervalS': 'OOG_PURGE_INTERVAL_S',
   '/idp/issuer': 'OOG_IDP_ISSUER',
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
@@ -203,6 +206,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewKeyFile: read(env, 'OOG_PREVIEW_KEY_FILE'),
     previewCollectS: integer(read(env, 'OOG_PREVIEW_COLLECT_S')),
     previewSweepS: integer(read(env, 'OOG_PREVIEW_SWEEP_S')),
+    purgeIntervalS: integer(read(env, 'OOG_PURGE_INTERVAL_S')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
@@ -261,6 +265,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     providerTimeoutMs: 10_000,
     previewCollectS: 86_400,
     previewSweepS: 60,
+    purgeIntervalS: 3600,
     logLevel: 'info',
     ...merged,
     dataDir,

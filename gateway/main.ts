@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { EXAMPLE_CALLBACK_SECRETS_FILE, type Config } from './config.js';
 import { GatewayError } from './core/errors.js';
+import { isoTime } from './core/time.js';
 import type { CallbackNotifier, Clock, Signer } from './core/ports.js';
 import { createTrustStore } from './core/trust/index.js';
 import type { TrustMaterial } from './core/trust/index.js';
@@ -226,6 +227,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           check.firstBadIndex === undefined ? '' : ` at index ${check.firstBadIndex}`
         }); run 'oog log verify' and restore the store before starting`,
       );
+    }
+
+    if (config.purgeIntervalS > 0) {
+      closers.push(schedulePurge(logStore, clock, logger, config.purgeIntervalS));
     }
 
     // Callbacks to consumers (docs/callbacks.md): a bounded outbox in this database, delivered in the background.
@@ -613,6 +618,43 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   }
 }
 
+/**
+ * The scheduled retention purge (DESIGN.md "Retention"): every `intervalS` seconds, the content of records whose
+ * exchange's retention has ended is removed (leaf hashes stay). A failure is logged and the next tick tries
+ * again; it never stops the gateway. The timer does not keep the process alive; the returned closer stops it
+ * and waits for a purge under way, so the store is not closed beneath it.
+ */
+function schedulePurge(
+  store: SqliteTransferLogStore,
+  clock: Clock,
+  logger: Logger,
+  intervalS: number,
+): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const run = () => {
+    if (running) return;
+    const started = Date.now();
+    running = store
+      .purgeRecords(isoTime(clock.nowMs()))
+      .then(
+        (purged) => {
+          const level = purged > 0 ? 'info' : 'debug';
+          logger[level]({ event: 'log.purged', purged, ms: Date.now() - started }, 'log.purged');
+        },
+        (error: unknown) => logger.error({ event: 'log.purge_failed', err: error }, 'log.purge_failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(run, intervalS * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
 async function seedDemoConsent(
   consents: ReturnType<typeof createConsentService>,
   subjectRef: (idnr: string) => string,
@@ -663,9 +705,11 @@ async function describeExchange(
   agency: string,
 ): Promise<object | undefined> {
   const leaves = await store.recordsByExchange(exchangeId);
+  // A retention extension is about the exchange, not a step of it: the consumer's view shows the transfer.
   const records = leaves
     .filter((l) => l.record !== null)
-    .map((l) => ({ leaf: l, record: JSON.parse(l.record!) as Record<string, unknown> }));
+    .map((l) => ({ leaf: l, record: JSON.parse(l.record!) as Record<string, unknown> }))
+    .filter((r) => r.record['outcome'] !== 'retention-extended');
   if (
     records.length === 0 ||
     records.some((r) => r.record['consumer'] !== agency || r.record['authenticated'] !== true)

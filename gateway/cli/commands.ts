@@ -1,24 +1,21 @@
 /** The `oog` commands. Each returns its exit code: 0 ok, 1 the thing checked failed, 2 usage or set-up error. */
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createPublicKey } from 'node:crypto';
 import { loadConfig } from '../config.js';
-import type { Config } from '../config.js';
 import { explainXoev, signCompactJws, signXoevRequest } from '../core/envelope/index.js';
 import { verifyConsentReceipt } from '../core/consent/index.js';
 import { runPolicyTests } from '../core/policy/index.js';
-import { createTransferLog, verifyReceipt } from '../core/transfer-log/index.js';
+import { verifyReceipt } from '../core/transfer-log/index.js';
 import { createTrustStore } from '../core/trust/index.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { loadSigner, loadTrustMaterial } from '../adapters/files/index.js';
 import { loadPolicies, loadPolicyTests } from '../adapters/files/load-policies.js';
 import { loadXoevSchemas } from '../adapters/files/load-xoev-schemas.js';
-import { SqliteDatabase } from '../adapters/sqlite/sqlite-database.js';
-import { SqliteTransferLogStore } from '../adapters/sqlite/sqlite-transfer-log-store.js';
 import { mintDemoToken } from '../adapters/idp/demo-identity-provider.js';
 import { DEMO_IDP_PORT, loadDemoIdpKey, startGateway } from '../main.js';
+import { gatewayPublicKey, logCommand } from './log-commands.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -35,7 +32,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     case 'demo':
       return demo(rest);
     case 'log':
-      return log(rest);
+      return logCommand(rest);
     case 'receipt':
       return receipt(rest);
     case 'consent':
@@ -206,38 +203,6 @@ async function demo(args: string[]): Promise<number> {
   return 0;
 }
 
-function gatewayPublicKey(config: Config) {
-  return createPublicKey(readFileSync(config.gatewayKeyFile.replace(/\.key\.pem$/, '.cert.pem')));
-}
-
-async function log(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'verify') throw new Error('usage: oog log verify [--data-dir <dir>]');
-  const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
-  const config = loadConfig(undefined, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
-  const db = new SqliteDatabase(join(config.dataDir, 'gateway.db'), { readonly: true });
-  try {
-    const signer = loadSigner(config.participantsFile, config.gatewayId);
-    const store = new SqliteTransferLogStore(db);
-    const transferLog = createTransferLog({ store, signer, clock: systemClock, gatewayId: config.gatewayId });
-    const started = Date.now();
-    const result = await transferLog.verifyStored();
-    const ms = Date.now() - started;
-    if (result.ok) {
-      out(
-        `ok: ${result.size} leaves recomputed, tree rebuilt, consistent with the checkpoint of size ${result.checkpointSize ?? 0} (${ms} ms)`,
-      );
-      return 0;
-    }
-    err(
-      `FAILED: ${result.reason}${result.firstBadIndex === undefined ? '' : ` — first bad index ${result.firstBadIndex}`} (size ${result.size})`,
-    );
-    return 1;
-  } finally {
-    db.close();
-  }
-}
-
 async function receipt(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify') throw new Error('usage: oog receipt verify <receipt-file> [--checkpoint <file>]');
@@ -248,7 +213,7 @@ async function receipt(args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new Error('give one receipt file');
   const config = loadConfig();
-  const key = values.cert ? createPublicKey(readFileSync(values.cert)) : gatewayPublicKey(config);
+  const key = gatewayPublicKey(config, values.cert);
   const token = readFileSync(positionals[0]!, 'utf8').trim();
   const checkpoint = values.checkpoint ? readFileSync(values.checkpoint, 'utf8').trim() : undefined;
   const result = await verifyReceipt(token, key, { checkpoint, issuer: config.gatewayId });

@@ -16,6 +16,12 @@ const USAGE = `oog — Once-Only Gateway
   oog demo token (--citizen <idnr> | --dpo [--participants a,b])
                                               print a bearer token from the demo identity provider
   oog log verify [--data-dir <dir>]           recompute every leaf and the tree, check the last checkpoint
+  oog log consistency <old-checkpoint> <new-checkpoint> [--data-dir <dir> | --proof <file>] [--cert <file>]
+                                              check that the new signed checkpoint extends the old one
+  oog log purge [--data-dir <dir>] [--dry-run [--as-of <date>]]
+                                              remove the content of records whose retention ended (hashes stay)
+  oog log retain <exchangeId> --until <date> --reason <text> [--actor <id>] [--data-dir <dir>]
+                                              keep an exchange's records longer, logged with the reason
   oog receipt verify <receipt-file> [--checkpoint <file>] [--cert <file>]
                                               verify a transfer receipt offline
   oog consent verify <consent-receipt-file> [--cert <file>]

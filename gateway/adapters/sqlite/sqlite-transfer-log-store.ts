@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { GatewayError } from '../../core/errors.js';
 import type {
   AppendedLeaf,
+  RawLeaf,
   SignedCheckpoint,
   StoredLeaf,
   TransferLogStore,
@@ -75,6 +76,12 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
       CREATE INDEX transfer_log_subject_idx ON transfer_log (subject_ref, idx);
     `,
   },
+  {
+    // The purge finds expired records through this index (purged rows have no retention_until and drop out), so
+    // an hourly purge with nothing to do costs one index probe instead of a scan of the whole log.
+    id: 'transfer-log/retention',
+    sql: 'CREATE INDEX transfer_log_retention ON transfer_log (retention_until)',
+  },
 ];
 
 /** Exact-match filters of the DPO's transfer list (PROTOCOL.md §4); all optional, combined with AND. */
@@ -107,10 +114,35 @@ const FILTER_COLUMNS = [
 /** How far a record's time may lag its position in the log (it is stamped just before its append). */
 const TIME_MARGIN_MS = 60_000;
 
+/**
+ * A record whose exchange's retention has ended (DESIGN.md "Retention"): its own `retentionUntil` is before
+ * `:now`, and no record of the same exchange still holding content (a `retention-extended` one, say) is retained
+ * longer or without an end. `t` is the row looked at; the exchange lookup uses transfer_log_exchange.
+ */
+const EXPIRED = `t.record IS NOT NULL AND t.retention_until < :now AND NOT EXISTS (
+  SELECT 1 FROM transfer_log u WHERE u.exchange_id = t.exchange_id AND u.record IS NOT NULL
+    AND (u.retention_until IS NULL OR u.retention_until >= :now))`;
+
+/** Leaf indexes per purge transaction: the writer lock is held for tens of milliseconds, never seconds. */
+const PURGE_WINDOW = 8192;
+
 /** Rows read per page while streaming the log. */
 const PAGE = 2048;
+/** Leaf indexes per window of the verification path (a few MiB of records). */
+const RAW_PAGE = 8192;
 /** Consecutive node indexes from which one range query beats point reads. */
 const MIN_RUN = 8;
+
+/** count, min idx, max idx, hashes not 32 bytes, leaf hashes, record lengths, records (see packedWindow). */
+type PackedWindow = [
+  number,
+  number | null,
+  number | null,
+  number | null,
+  Buffer | null,
+  string | null,
+  Buffer | null,
+];
 
 interface LeafRow {
   idx: number;
@@ -143,17 +175,21 @@ export class SqliteTransferLogStore implements TransferLogStore {
   readonly #stmt: {
     size: Database.Statement<[], { n: number }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
-    nodeRange: Database.Statement<[number, number, number], { hash: Buffer }>;
     insertLeaf: Database.Statement<[number, Buffer, string]>;
     insertNode: Database.Statement<[number, number, Buffer]>;
     leaf: Database.Statement<[number], LeafRow>;
     page: Database.Statement<[number, number], LeafRow>;
+    rawWindow: Database.Statement<[number, number], [number, Buffer, Buffer | null]>;
+    packedWindow: Database.Statement<[number, number], PackedWindow>;
+    packedNodes: Database.Statement<[number, number, number], [number, number, Buffer | null]>;
     latestCheckpoint: Database.Statement<[], CheckpointRow>;
     insertCheckpoint: Database.Statement<[number, string, number, string]>;
     byExchange: Database.Statement<[string], LeafRow>;
     bySubject: Database.Statement<[string, number, number], LeafRow>;
-    purge: Database.Statement<[string]>;
     indexAtTime: Database.Statement<[string], { idx: number }>;
+    purge: Database.Statement<[number, number, { now: string }]>;
+    countExpired: Database.Statement<[number, number, { now: string }], { n: number }>;
+    expiredBounds: Database.Statement<[{ now: string }], { lo: number | null; hi: number | null }>;
   };
 
   /** Opens the store, creating its tables if needed (not on a read-only database). Throws ERR_LOG_UNAVAILABLE. */
@@ -165,15 +201,35 @@ export class SqliteTransferLogStore implements TransferLogStore {
       this.#stmt = {
         size: db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM transfer_log'),
         node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
-        nodeRange: db.prepare(
-          'SELECT hash FROM merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx',
-        ),
         insertLeaf: db.prepare('INSERT INTO transfer_log (idx, leaf_hash, record) VALUES (?, ?, ?)'),
         insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
         leaf: db.prepare('SELECT idx, leaf_hash, record FROM transfer_log WHERE idx = ?'),
         page: db.prepare(
           'SELECT idx, leaf_hash, record FROM transfer_log WHERE idx >= ? ORDER BY idx LIMIT ?',
         ),
+        // The verification path. Record bytes as stored (a BLOB cast does not decode the UTF-8), rows as arrays.
+        rawWindow: db
+          .prepare<[number, number], [number, Buffer, Buffer | null]>(
+            'SELECT idx, leaf_hash, CAST(record AS BLOB) FROM transfer_log WHERE idx BETWEEN ? AND ? ORDER BY idx',
+          )
+          .raw(true),
+        // A window of leaves packed into one row (hashes and records concatenated, record lengths as text, -1
+        // for a purged one): one Buffer per window instead of two per leaf, which is most of the cost of reading.
+        packedWindow: db
+          .prepare<[number, number], PackedWindow>(
+            `SELECT count(*), min(idx), max(idx), sum(length(leaf_hash) <> 32),
+               unhex(group_concat(hex(leaf_hash), '')),
+               group_concat(coalesce(length(CAST(record AS BLOB)), -1), ','),
+               CAST(group_concat(record, '') AS BLOB)
+             FROM (SELECT idx, leaf_hash, record FROM transfer_log WHERE idx BETWEEN ? AND ? ORDER BY idx)`,
+          )
+          .raw(true),
+        packedNodes: db
+          .prepare<[number, number, number], [number, number, Buffer | null]>(
+            `SELECT count(*), sum(length(hash) <> 32), unhex(group_concat(hex(hash), '' ORDER BY idx))
+             FROM merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ?`,
+          )
+          .raw(true),
         latestCheckpoint: db.prepare(
           'SELECT tree_size, root_hash, time, jws FROM checkpoints ORDER BY tree_size DESC LIMIT 1',
         ),
@@ -188,7 +244,13 @@ export class SqliteTransferLogStore implements TransferLogStore {
         ),
         indexAtTime: db.prepare('SELECT idx FROM transfer_log WHERE time >= ? ORDER BY time, idx LIMIT 1'),
         purge: db.prepare(
-          'UPDATE transfer_log SET record = NULL WHERE record IS NOT NULL AND retention_until IS NOT NULL AND retention_until < ?',
+          `UPDATE transfer_log AS t SET record = NULL WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED}`,
+        ),
+        expiredBounds: db.prepare(
+          'SELECT min(idx) AS lo, max(idx) AS hi FROM transfer_log WHERE retention_until < :now',
+        ),
+        countExpired: db.prepare(
+          `SELECT COUNT(*) AS n FROM transfer_log t WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED}`,
         ),
       };
     } catch (cause) {
@@ -237,9 +299,14 @@ export class SqliteTransferLogStore implements TransferLogStore {
       new GatewayError('ERR_LOG_UNAVAILABLE', 'a Merkle node of the log is missing');
     // Proofs ask for a handful of nodes; verifying the stored tree asks for thousands in runs of consecutive
     // indexes per level. Runs are read with one range query each, which is several times faster than point reads.
-    const order = refs
-      .map((_, i) => i)
-      .sort((a, b) => refs[a]!.level - refs[b]!.level || refs[a]!.index - refs[b]!.index);
+    const order = refs.map((_, i) => i);
+    let sorted = true;
+    for (let i = 1; i < refs.length && sorted; i++) {
+      const a = refs[i - 1]!;
+      const b = refs[i]!;
+      sorted = a.level < b.level || (a.level === b.level && a.index < b.index);
+    }
+    if (!sorted) order.sort((a, b) => refs[a]!.level - refs[b]!.level || refs[a]!.index - refs[b]!.index);
     for (let start = 0; start < order.length;) {
       const first = refs[order[start]!]!;
       let end = start + 1;
@@ -251,12 +318,16 @@ export class SqliteTransferLogStore implements TransferLogStore {
         end++;
       }
       if (end - start >= MIN_RUN) {
-        const rows = this.#stmt.nodeRange.all(first.level, first.index, first.index + (end - start - 1));
-        if (rows.length !== end - start) throw missing();
-        rows.forEach((row, k) => {
-          if (row.hash.length !== HASH_SIZE) throw missing();
-          out[order[start + k]!] = row.hash;
-        });
+        // One packed row per run: one Buffer for thousands of nodes.
+        const [count, odd, packed] = this.#stmt.packedNodes.get(
+          first.level,
+          first.index,
+          first.index + (end - start - 1),
+        )!;
+        if (count !== end - start || odd !== 0 || packed === null) throw missing();
+        for (let k = 0; k < count; k++) {
+          out[order[start + k]!] = packed.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE);
+        }
       } else {
         for (let k = start; k < end; k++) {
           const ref = refs[order[k]!]!;
@@ -410,6 +481,40 @@ export class SqliteTransferLogStore implements TransferLogStore {
     return row?.idx;
   }
 
+  /**
+   * The leaves up to the size at the call, in windows of RAW_PAGE indexes. A window packs its rows into one (see
+   * packedWindow); one with a gap or an odd hash is read row by row instead. The packed rows are meant for
+   * verifyStoredLog's optimistic pass: it takes a pass only if every hash and node matched, and reads row by row
+   * to name anything that did not.
+   */
+  async *iterateLeafPages(from: number): AsyncIterable<readonly RawLeaf[]> {
+    const size = await this.size();
+    for (let start = Math.max(0, Math.floor(from)); start < size; start += RAW_PAGE) {
+      const end = start + RAW_PAGE - 1;
+      const [count, min, max, oddHashes, hashes, lengths, records] = this.#read(() =>
+        this.#stmt.packedWindow.get(start, end)!,
+      );
+      if (count === 0) continue;
+      if (min === null || max === null || count !== max - min + 1 || oddHashes !== 0 || hashes === null) {
+        yield this.#read(() => this.#stmt.rawWindow.all(start, end));
+        continue;
+      }
+      const page = new Array<RawLeaf>(count);
+      const sizes = lengths === null ? [] : lengths.split(',');
+      let offset = 0;
+      for (let k = 0; k < count; k++) {
+        const length = Number(sizes[k]);
+        let record: Uint8Array | null = null;
+        if (length >= 0 && records !== null) {
+          record = records.subarray(offset, offset + length);
+          offset += length;
+        }
+        page[k] = [min + k, hashes.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), record];
+      }
+      yield page;
+    }
+  }
+
   /** Every leaf whose record names this exchange, in log order (intent, then outcome). */
   async recordsByExchange(exchangeId: string): Promise<StoredLeaf[]> {
     return this.#read(() => this.#stmt.byExchange.all(exchangeId).map(toStoredLeaf));
@@ -429,16 +534,35 @@ export class SqliteTransferLogStore implements TransferLogStore {
   }
 
   /**
-   * Purges the content of records whose `retentionUntil` (ISO date) is before `today` (ISO date): the record
-   * becomes null, the leaf hash and Merkle nodes stay, so proofs still verify (DESIGN.md "Retention").
-   * Resolves with the number of records purged. Throws ERR_LOG_UNAVAILABLE.
+   * Purges the content of every record whose exchange's retention has ended before `now` (ISO 8601, compared
+   * with the records' `retentionUntil`): the record becomes null, its leaf hash and the Merkle nodes stay, so
+   * every proof, receipt and `oog log verify` still verifies (DESIGN.md "Retention"). All records of an
+   * exchange are kept while any of them is retained (`oog log retain`). Works through the stretch of the log
+   * that holds expired records (found through transfer_log_retention) in windows of leaf indexes, one write
+   * transaction each, so a running gateway's appends wait milliseconds, not the whole
+   * purge. With `dryRun` nothing is written and the number is what would be purged. Resolves with the number of
+   * records purged. Throws ERR_LOG_UNAVAILABLE.
    */
-  async purgeRecords(today: string): Promise<number> {
-    try {
-      return await this.#database.write(() => this.#stmt.purge.run(today).changes);
-    } catch (cause) {
-      throw unavailable(cause);
+  async purgeRecords(now: string, options: { readonly dryRun?: boolean } = {}): Promise<number> {
+    // Only the stretch of the log that holds expired records (records expire roughly in log order).
+    const { lo, hi } = this.#read(() => this.#stmt.expiredBounds.get({ now })!);
+    if (lo === null || hi === null) return 0;
+    let total = 0;
+    for (let start = lo; start <= hi; start += PURGE_WINDOW) {
+      const end = Math.min(start + PURGE_WINDOW - 1, hi);
+      if (options.dryRun) {
+        total += this.#read(() => this.#stmt.countExpired.get(start, end, { now })!.n);
+        continue;
+      }
+      if (this.#database.db.readonly)
+        throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log is read-only');
+      try {
+        total += await this.#database.write(() => this.#stmt.purge.run(start, end, { now }).changes);
+      } catch (cause) {
+        throw unavailable(cause);
+      }
     }
+    return total;
   }
 
   #read<T>(run: () => T): T {

@@ -14,6 +14,7 @@ const OUTCOMES: ReadonlySet<string> = new Set([
   'refused',
   'withheld',
   'provider-failed',
+  'retention-extended',
 ]);
 
 /**

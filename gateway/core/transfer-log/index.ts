@@ -1,5 +1,6 @@
 export { createTransferLog, type TransferLog, type TransferLogDeps } from './create-transfer-log.js';
 export { encodeRecord, recordLeafHash } from './encode-record.js';
+export { extendRetention, type ExtendRetentionDeps, type RetentionExtension } from './extend-retention.js';
 export { CHECKPOINT_TYP, RECEIPT_TYP, type LogSigner, type TokenFailure } from './log-token.js';
 export {
   consistencyProof,
@@ -23,6 +24,12 @@ export {
   type CheckpointVerification,
   type VerifiedCheckpoint,
 } from './verify-checkpoint.js';
+export {
+  verifyCheckpointConsistency,
+  type CheckpointConsistency,
+  type ConsistencyProofSource,
+  type ConsistencyFailure,
+} from './verify-checkpoint-consistency.js';
 export {
   verifyReceipt,
   type ReceiptFailure,

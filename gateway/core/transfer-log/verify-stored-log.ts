@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { b64u, fromB64u } from '../encoding.js';
-import type { TransferLogStore } from '../ports.js';
+import type { RawLeaf, TransferLogStore } from '../ports.js';
 import { peekKid } from './log-token.js';
 import { createCompactRange, emptyRoot, HASH_SIZE, leafHash, type CompletedNode } from './merkle.js';
 import { verifyCheckpoint } from './verify-checkpoint.js';
@@ -53,6 +53,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
+/** iterateLeaves as pages of raw leaves. */
+async function* leafPages(store: TransferLogStore): AsyncIterable<readonly RawLeaf[]> {
+  const encoder = new TextEncoder();
+  for await (const leaf of store.iterateLeaves(0)) {
+    yield [[leaf.index, fromB64u(leaf.leafHash), leaf.record === null ? null : encoder.encode(leaf.record)]];
+  }
+}
+
 function firstLeafOf(node: CompletedNode): number {
   return node.index * 2 ** node.level;
 }
@@ -94,66 +102,111 @@ export async function verifyStoredLog(
     }
   }
 
-  const range = createCompactRange();
-  let pending: CompletedNode[] = [];
-  let count = 0;
-  let rootAtCheckpoint: Uint8Array | undefined = checkpointSize === 0 ? emptyRoot() : undefined;
+  /** One pass over the leaves: rebuilds the tree and compares it with the stored nodes and the checkpoint. */
+  const walk = async (pages: AsyncIterable<readonly RawLeaf[]>): Promise<StoredLogVerification> => {
+    const range = createCompactRange();
+    // Completed nodes waiting to be compared with the stored ones, per level: within a level they complete in
+    // index order, so a batch taken level by level is sorted and each level is one run of consecutive indexes.
+    let pending: CompletedNode[][] = [];
+    let pendingCount = 0;
+    let count = 0;
+    let rootAtCheckpoint: Uint8Array | undefined = checkpointSize === 0 ? emptyRoot() : undefined;
 
-  /** Compares the nodes completed so far with the stored ones; the first difference, if any. */
-  const checkPending = async (): Promise<StoredLogVerification | undefined> => {
-    if (pending.length === 0) return undefined;
-    const batch = pending;
-    pending = [];
-    let stored: Uint8Array[] | undefined;
-    try {
-      stored = await store.nodes(batch);
-    } catch {
-      stored = undefined;
-    }
-    if (stored === undefined || stored.length !== batch.length) {
-      // Some node is missing: look for the first one on its own.
-      for (const node of batch) {
-        let hash: Uint8Array | undefined;
-        try {
-          [hash] = await store.nodes([node]);
-        } catch {
-          hash = undefined;
-        }
-        if (hash === undefined) return fail(count, 'node-missing', firstLeafOf(node));
-        if (!sameBytes(hash, node.hash)) return fail(count, 'node-mismatch', firstLeafOf(node));
+    /**
+     * Compares the nodes completed so far with the stored ones. Of the bad ones it names the one that completed
+     * first (smallest last leaf, then lowest level) — the order the tree is built in — by its first leaf.
+     */
+    const checkPending = async (): Promise<StoredLogVerification | undefined> => {
+      if (pendingCount === 0) return undefined;
+      const batch = pending.flat();
+      pending = [];
+      pendingCount = 0;
+      let stored: Uint8Array[] | undefined;
+      try {
+        stored = await store.nodes(batch);
+      } catch {
+        stored = undefined;
       }
-      return undefined;
+      let firstBad: { node: CompletedNode; last: number; reason: StoredLogFailure } | undefined;
+      const note = (node: CompletedNode, reason: StoredLogFailure) => {
+        const last = (node.index + 1) * 2 ** node.level - 1;
+        if (
+          firstBad === undefined ||
+          last < firstBad.last ||
+          (last === firstBad.last && node.level < firstBad.node.level)
+        ) {
+          firstBad = { node, last, reason };
+        }
+      };
+      if (stored === undefined || stored.length !== batch.length) {
+        // Some node is missing: look at each on its own.
+        for (const node of batch) {
+          let hash: Uint8Array | undefined;
+          try {
+            [hash] = await store.nodes([node]);
+          } catch {
+            hash = undefined;
+          }
+          if (hash === undefined) note(node, 'node-missing');
+          else if (!sameBytes(hash, node.hash)) note(node, 'node-mismatch');
+        }
+      } else {
+        for (let i = 0; i < batch.length; i++) {
+          if (!sameBytes(stored[i]!, batch[i]!.hash)) note(batch[i]!, 'node-mismatch');
+        }
+      }
+      return firstBad && fail(count, firstBad.reason, firstLeafOf(firstBad.node));
+    };
+
+    /**
+     * Checks one leaf and adds it to the tree (synchronously: a million leaves cost no million promises). Says
+     * 'missing' or 'mismatch' for a bad leaf, 'flush' when enough nodes wait to be compared.
+     */
+    const visit = (
+      index: number,
+      storedHash: Uint8Array,
+      record: Uint8Array | null,
+    ): 'missing' | 'mismatch' | 'flush' | undefined => {
+      if (index !== count) return 'missing';
+      const recomputed = record === null ? storedHash : leafHash(record);
+      if (storedHash.length !== HASH_SIZE || !sameBytes(recomputed, storedHash)) return 'mismatch';
+      for (const node of range.append(storedHash)) {
+        (pending[node.level] ??= []).push(node);
+        pendingCount++;
+      }
+      count++;
+      if (count === checkpointSize) rootAtCheckpoint = range.root();
+      return pendingCount >= batchSize ? 'flush' : undefined;
+    };
+
+    for await (const page of pages) {
+      for (const [index, hash, record] of page) {
+        const step = visit(index, hash, record);
+        if (step === undefined) continue;
+        // Nodes completed before a bad leaf may name an earlier problem: compare them first.
+        const bad = await checkPending();
+        if (bad) return bad;
+        if (step === 'missing') return fail(count, 'leaf-missing', count);
+        if (step === 'mismatch') return fail(count, 'leaf-hash-mismatch', count);
+      }
     }
-    for (let i = 0; i < batch.length; i++) {
-      if (!sameBytes(stored[i]!, batch[i]!.hash)) return fail(count, 'node-mismatch', firstLeafOf(batch[i]!));
+    const bad = await checkPending();
+    if (bad) return bad;
+
+    if (checkpoint) {
+      if (count < checkpoint.treeSize) return fail(count, 'truncated', count);
+      if (rootAtCheckpoint === undefined || b64u(rootAtCheckpoint) !== checkpoint.rootHash) {
+        return fail(count, 'root-mismatch');
+      }
     }
-    return undefined;
+    return { ok: true, size: count, ...(checkpointSize === undefined ? {} : { checkpointSize }) };
   };
 
-  const encoder = new TextEncoder();
-  for await (const leaf of store.iterateLeaves(0)) {
-    if (leaf.index !== count) return (await checkPending()) ?? fail(count, 'leaf-missing', count);
-    const storedHash = fromB64u(leaf.leafHash);
-    const recomputed = leaf.record === null ? storedHash : leafHash(encoder.encode(leaf.record));
-    if (storedHash.length !== HASH_SIZE || !sameBytes(recomputed, storedHash)) {
-      return (await checkPending()) ?? fail(count, 'leaf-hash-mismatch', count);
-    }
-    for (const node of range.append(storedHash)) pending.push(node);
-    count++;
-    if (count === checkpointSize) rootAtCheckpoint = range.root();
-    if (pending.length >= batchSize) {
-      const bad = await checkPending();
-      if (bad) return bad;
-    }
+  // The store's fast path first. Only a pass that finds everything in order is taken as it is: whatever it
+  // reports as wrong is looked for again, row by row, so a failure always names what the exact reading finds.
+  if (store.iterateLeafPages) {
+    const fast = await walk(store.iterateLeafPages(0));
+    if (fast.ok) return fast;
   }
-  const bad = await checkPending();
-  if (bad) return bad;
-
-  if (checkpoint) {
-    if (count < checkpoint.treeSize) return fail(count, 'truncated', count);
-    if (rootAtCheckpoint === undefined || b64u(rootAtCheckpoint) !== checkpoint.rootHash) {
-      return fail(count, 'root-mismatch');
-    }
-  }
-  return { ok: true, size: count, ...(checkpointSize === undefined ? {} : { checkpointSize }) };
+  return walk(leafPages(store));
 }
