@@ -47,6 +47,23 @@ export interface Config {
   readonly subjectKeyFile: string;
   /** LOG_LEVEL */
   readonly logLevel: LogLevel;
+  /**
+   * The web portal's OpenID Connect client and sessions (OOG_OIDC_*, OOG_SESSION_*). The issuer is the
+   * identity provider's (OOG_IDP_ISSUER, or the demo OpenID Provider). Without a client id outside demo mode
+   * the portal is off.
+   */
+  readonly web: {
+    /** OOG_OIDC_CLIENT_ID; demo default `oog-portal` */
+    readonly clientId?: string;
+    /** OOG_OIDC_CLIENT_SECRET; absent: a public client (PKCE only) */
+    readonly clientSecret?: string;
+    /** OOG_OIDC_REDIRECT_URI; default `<gateway URL>/auth/callback` */
+    readonly redirectUri?: string;
+    /** OOG_SESSION_IDLE_S: a session ends after this long without a request */
+    readonly sessionIdleS: number;
+    /** OOG_SESSION_MAX_S: a session ends this long after the login, used or not */
+    readonly sessionMaxS: number;
+  };
   /** Body limits of the HTTP layer; not read from the environment. */
   readonly http: { readonly jsonLimitBytes: number; readonly evidenceLimitBytes: number };
 }
@@ -54,8 +71,9 @@ export interface Config {
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] extends readonly (infer U)[] ? readonly U[] : T[K] };
 
 /** What code (tests, CLI flags) may set over the environment; nested objects merge member by member. */
-export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http'> {
+export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http' | 'web'> {
   readonly idp?: Mutable<Config['idp']>;
+  readonly web?: Mutable<Config['web']>;
   readonly http?: Mutable<Config['http']>;
 }
 
@@ -79,6 +97,11 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/idp/audience': 'OOG_IDP_AUDIENCE',
   '/subjectKeyFile': 'OOG_SUBJECT_KEY_FILE',
   '/logLevel': 'LOG_LEVEL',
+  '/web/clientId': 'OOG_OIDC_CLIENT_ID',
+  '/web/clientSecret': 'OOG_OIDC_CLIENT_SECRET',
+  '/web/redirectUri': 'OOG_OIDC_REDIRECT_URI',
+  '/web/sessionIdleS': 'OOG_SESSION_IDLE_S',
+  '/web/sessionMaxS': 'OOG_SESSION_MAX_S',
 };
 
 /** Example material shipped with the project: resolved against the project root, not the working directory. */
@@ -87,6 +110,9 @@ const EXAMPLE_DEFAULTS = {
   policiesDir: 'policies',
   gatewayKeyFile: 'certs-example/participants/oog-demo-gateway.key.pem',
 } as const;
+
+/** Portal sessions: 15 minutes idle, 8 hours at most (a working day). */
+const WEB_DEFAULTS: Readonly<Record<string, unknown>> = { sessionIdleS: 900, sessionMaxS: 8 * 3600 };
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats.default(ajv, ['uri']);
@@ -166,10 +192,22 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     jwksUrl: read(env, 'OOG_IDP_JWKS_URL'),
     audience: read(env, 'OOG_IDP_AUDIENCE'),
   });
+  const webFromEnv = dropUndefined({
+    clientId: read(env, 'OOG_OIDC_CLIENT_ID'),
+    clientSecret: read(env, 'OOG_OIDC_CLIENT_SECRET'),
+    redirectUri: read(env, 'OOG_OIDC_REDIRECT_URI'),
+    sessionIdleS: integer(read(env, 'OOG_SESSION_IDLE_S')),
+    sessionMaxS: integer(read(env, 'OOG_SESSION_MAX_S')),
+  });
   const merged: Record<string, unknown> = {
     ...fromEnv,
     ...dropUndefined(overrides),
     idp: { ...idpFromEnv, ...dropUndefined(overrides.idp ?? {}) },
+    web: {
+      ...WEB_DEFAULTS,
+      ...webFromEnv,
+      ...dropUndefined(overrides.web ?? {}),
+    },
     http: {
       jsonLimitBytes: 64 * 1024,
       evidenceLimitBytes: 256 * 1024,
