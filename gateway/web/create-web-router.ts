@@ -75,6 +75,9 @@ export function createWebRouter(options: WebRouterOptions): Router {
 
   router.use((req, res, next) => {
     res.setHeader('Content-Security-Policy', csp);
+    // Not helmet's no-referrer here: under it browsers send `Origin: null` with form posts, and the origin check
+    // needs the real one. same-origin still tells no other site where the person was.
+    res.setHeader('Referrer-Policy', 'same-origin');
     const asked = req.query['lang'];
     let lang: Lang = langCookie(req) ?? 'de';
     if (isLang(asked)) {
