@@ -18,6 +18,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, isUuid, toGatewayError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
+import { fromRoot } from '../paths.js';
 import { isLang, type Lang } from './i18n.js';
 import type { FrameUser } from './layout.js';
 import type { OidcLogin } from './oidc-login.js';
@@ -39,7 +40,8 @@ export interface WebRouterOptions {
   readonly issuerOrigin: string;
 }
 
-const CSS = readFileSync(new URL('./static/portal.css', import.meta.url), 'utf8');
+// From the project root, not beside this module: the compiled build (dist/) holds no CSS.
+const CSS = readFileSync(fromRoot('gateway/web/static/portal.css'), 'utf8');
 const LANG_COOKIE = 'oog-lang';
 const RETURN_TO = /^\/(?!\/)[A-Za-z0-9\-._~/?=&%]{0,200}$/;
 

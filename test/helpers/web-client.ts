@@ -39,7 +39,10 @@ export class CookieJar {
 
 export class WebClient {
   readonly jar = new CookieJar();
-  constructor(readonly base: string) {}
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<PageAnswer> {
     const response = await fetch(new URL(path, this.base), {
