@@ -388,3 +388,35 @@ describe('web portal: ID tokens a provider should never send', function () {
     });
   }
 });
+
+describe('web portal: cookies off localhost', function () {
+  this.timeout(60_000);
+
+  it('sets the login cookie Secure with the __Host- prefix when the redirect URI is https', async () => {
+    const g = await startTestGateway({
+      config: { web: { redirectUri: 'https://portal.example/auth/callback' } },
+    });
+    try {
+      const answer = await new WebClient(g.url).get('/auth/login');
+      expect(answer.status).to.equal(303);
+      const cookie = answer.headers.getSetCookie().find((c) => c.startsWith('__Host-oog-login='));
+      expect(cookie).to.match(/; Path=\/; HttpOnly; SameSite=Lax; Secure; /);
+      expect(cookie).to.not.match(/Domain=/i);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('refuses to start with a plain-HTTP redirect URI outside localhost', async () => {
+    let failure: Error | undefined;
+    try {
+      const g = await startTestGateway({
+        config: { web: { redirectUri: 'http://portal.example/auth/callback' } },
+      });
+      await g.close();
+    } catch (error) {
+      failure = error as Error;
+    }
+    expect(failure?.message).to.match(/OOG_OIDC_REDIRECT_URI must be https/);
+  });
+});
