@@ -47,7 +47,6 @@ import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
 import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
 import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
-import { startDemoOpenIdProvider } from './adapters/idp/demo-openid-provider.js';
 import type { DemoOpenIdProvider } from './adapters/idp/demo-openid-provider.js';
 import { SqliteWebSessionStore } from './adapters/sqlite/sqlite-web-session-store.js';
 import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/index.js';
@@ -196,6 +195,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       idp = { issuer: config.idp.issuer, audience: config.idp.audience };
     } else if (config.demo) {
       const key = await loadDemoIdpKey();
+      // Loaded only in demo mode: a production gateway never loads the OpenID Provider library.
+      const { startDemoOpenIdProvider } = await import('./adapters/idp/demo-openid-provider.js');
       const op = await startDemoOpenIdProvider({ key, port: options.demoPorts?.idp ?? DEMO_IDP_PORT });
       closers.push(() => op.close());
       demoOp = op;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { loadDemoIdpKey } from '../../gateway/main.js';
 import type { DemoIdpKey } from '../../gateway/adapters/idp/demo-identity-provider.js';
 import { ERIKA, LENA, MAX, startTestGateway, type TestGateway } from '../helpers/start-test-gateway.js';
@@ -117,6 +117,34 @@ describe('web portal over HTTP', function () {
         .and.contain('id_token_hint=');
       const page = await portal.get('/meine-daten');
       expect(page.status).to.equal(303);
+    });
+  });
+
+  describe('the demo OpenID Provider', () => {
+    async function idTokenOf(login: string): Promise<string> {
+      const portal = await loginAs(g.url, login);
+      const start = await portal.get('/');
+      const csrf = WebClient.csrfOf((await portal.get(start.location!)).text);
+      const out = await portal.post('/auth/logout', { _csrf: csrf });
+      return new URL(out.location!).searchParams.get('id_token_hint')!;
+    }
+
+    it('signs ID tokens with the key of the API tokens, verifiable at the one JWKS: idnr for citizens, role dpo for the DPO', async () => {
+      const keys = createRemoteJWKSet(new URL(`${g.gateway.idp.issuer}/jwks`));
+      const options = { issuer: g.gateway.idp.issuer, audience: 'oog-portal', algorithms: ['ES256'] };
+      const citizen = await jwtVerify(await idTokenOf(LENA), keys, options);
+      expect(citizen.payload['idnr']).to.equal(LENA);
+      const dpo = await jwtVerify(await idTokenOf('dpo'), keys, options);
+      expect([dpo.payload['role'], dpo.payload['roles']]).to.deep.equal(['dpo', ['dpo']]);
+      expect(dpo.payload['idnr']).to.equal(undefined);
+      const apiToken = await g.citizenToken(LENA);
+      expect(decodeProtectedHeader(apiToken).kid).to.equal(citizen.protectedHeader.kid);
+      await jwtVerify(apiToken, keys, { issuer: g.gateway.idp.issuer, audience: 'oog:demo-gateway' });
+    });
+
+    it('does not accept an ID token as an API bearer token (its audience is the portal): 401 ERR_AUTH', async () => {
+      const answer = await g.request('GET', '/v1/me/consents', { bearer: await idTokenOf(LENA) });
+      expect([answer.status, answer.json?.['code']]).to.deep.equal([401, 'ERR_AUTH']);
     });
   });
 

@@ -34,7 +34,9 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
   { login: '93141705862', name: 'Erika Mustermann', claims: { idnr: '93141705862' } },
   { login: '20561748335', name: 'Max Mustermann', claims: { idnr: '20561748335' } },
   { login: '88310679245', name: 'Lena Beispiel', claims: { idnr: '88310679245' } },
-  { login: 'dpo', name: 'Demo DPO', claims: { roles: ['dpo'] } },
+  // `roles` as in the API bearer tokens (create-bearer-verifier.ts), `role` as a single-valued claim for relying
+  // parties that expect one; the portal accepts either.
+  { login: 'dpo', name: 'Demo DPO', claims: { roles: ['dpo'], role: 'dpo' } },
 ];
 
 /** The demo accounts' password: demo material, printed in the README. */
@@ -146,7 +148,7 @@ export async function startDemoOpenIdProvider(options: {
       jwks: { keys: [privateJwk] },
       cookies: { keys: [randomBytes(32).toString('base64url')] },
       pkce: { required: () => true },
-      claims: { openid: ['sub', 'idnr', 'roles', 'participants', 'name'] },
+      claims: { openid: ['sub', 'idnr', 'role', 'roles', 'participants', 'name'] },
       // The portal reads idnr and roles from the ID token; it does not call userinfo.
       conformIdTokenClaims: false,
       clientBasedCORS: () => false,
