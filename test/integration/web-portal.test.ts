@@ -4,6 +4,10 @@
  * tokens that a real provider would never issue (wrong issuer or audience, alg none).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fromRoot } from '../../gateway/paths.js';
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { loadDemoIdpKey } from '../../gateway/main.js';
@@ -446,5 +450,53 @@ describe('web portal: cookies off localhost', function () {
       failure = error as Error;
     }
     expect(failure?.message).to.match(/OOG_OIDC_REDIRECT_URI must be https/);
+  });
+});
+
+describe('web portal: markup in displayed values', function () {
+  this.timeout(60_000);
+  const SCRIPT = '<script>alert(document.cookie)</script>';
+  let dir: string;
+  let g: TestGateway;
+
+  before(async () => {
+    // The example participants with the Wohngeldstelle's name carrying markup (paths made absolute).
+    const source = fromRoot('certs-example/participants.json');
+    const base = dirname(source);
+    const abs = (files: string[]) => files.map((f) => resolve(base, f));
+    const material = JSON.parse(readFileSync(source, 'utf8')) as Record<string, unknown> & {
+      anchors: string[];
+      intermediates?: string[];
+      crls?: string[];
+      participants: { id: string; name: string; certificates: string[] }[];
+    };
+    material.anchors = abs(material.anchors);
+    if (material.intermediates) material.intermediates = abs(material.intermediates);
+    if (material.crls) material.crls = abs(material.crls);
+    for (const p of material.participants) {
+      p.certificates = abs(p.certificates);
+      if (p.id === 'ags:09999001') p.name = `Wohngeldstelle ${SCRIPT}`;
+    }
+    dir = mkdtempSync(join(tmpdir(), 'oog-web-markup-'));
+    const file = join(dir, 'participants.json');
+    writeFileSync(file, JSON.stringify(material));
+    g = await startTestGateway({ config: { participantsFile: file } });
+  });
+  after(async () => {
+    await g?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows an agency name carrying a script as text on the consents and details pages', async () => {
+    const erika = await loginAs(g.url, ERIKA);
+    const list = await erika.get('/meine-daten');
+    expect(list.status).to.equal(200);
+    expect(list.text).to.not.contain('<script');
+    expect(list.text).to.contain('Wohngeldstelle &lt;script&gt;alert(document.cookie)&lt;/script&gt;');
+    const id = (await consentsOf(g, ERIKA))[0]!.id;
+    const details = await erika.get(`/meine-daten/einwilligungen/${id}`);
+    expect(details.status).to.equal(200);
+    expect(details.text).to.not.contain('<script');
+    expect(details.text).to.contain('&lt;script&gt;');
   });
 });
