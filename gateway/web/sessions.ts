@@ -145,6 +145,8 @@ export function createSessionManager(options: SessionOptions): SessionManager {
 
     async beginLogin(res, transaction) {
       const now = clock.nowMs();
+      // Logins that were started and never finished must not pile up.
+      await store.purge(now, now - Math.max(idleMs, LOGIN_TTL_MS));
       const id = newId();
       await store.create({
         idHash: hashId(id),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { fromRoot } from '../../gateway/paths.js';
-import { MAX, startTestGateway, type TestGateway } from '../helpers/start-test-gateway.js';
+import { LENA, MAX, startTestGateway, type TestGateway } from '../helpers/start-test-gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -167,6 +167,32 @@ describe('portal in the browser', function () {
     await page.getByLabel('Benutzerkennung (IDNr)').waitFor();
   });
 
+  it('works with JavaScript switched off: login, give and withdraw a consent', async () => {
+    await context.close();
+    context = await browser.newContext({ locale: 'de-DE', javaScriptEnabled: false });
+    page = await context.newPage();
+    await page.goto(`${g.url}/meine-daten`);
+    await page.getByLabel('Benutzerkennung (IDNr)').fill(LENA);
+    await page.getByLabel('Passwort').fill('demo');
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForURL(`${g.url}/meine-daten`);
+    await page
+      .getByLabel('Empfänger, Nachweis und Zweck')
+      .selectOption({ value: 'ags:09999001|meldebescheinigung|wohngeld-antrag' });
+    await page.getByRole('button', { name: 'Einwilligung erteilen' }).click();
+    await page.waitForURL(`${g.url}/meine-daten?ok=given`);
+    expect(await g.sendJws(await g.signRequest({ subject: { idnr: LENA } })).then((a) => a.status)).to.equal(
+      200,
+    );
+    await page
+      .getByRole('button', { name: /Einwilligung für .* widerrufen/ })
+      .first()
+      .click();
+    await page.waitForURL(`${g.url}/meine-daten?ok=withdrawn`);
+    const refused = await g.sendJws(await g.signRequest({ subject: { idnr: LENA } }));
+    expect([refused.status, refused.json?.['code']]).to.deep.equal([403, 'ERR_CONSENT_WITHDRAWN']);
+  });
+
   it('a DPO logs in and sees the state of the transfer log', async () => {
     await g.sendJws(await g.signRequest()); // Erika's standing consent: one more released transfer
     const size = (await g.records()).length;
@@ -176,6 +202,18 @@ describe('portal in the browser', function () {
     const checkpoint = await g.gateway.logStore.latestCheckpoint();
     expect(await page.locator('#checkpoint-root').textContent()).to.equal(checkpoint!.rootHash);
     await expectAccessible(page, '11-dpo-dashboard');
+    // Keyboard: the first Tab reaches the skip link, shown with a visible focus outline; Enter goes to main.
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      return { cls: el.className, outline: style.outlineStyle, top: el.getBoundingClientRect().top };
+    });
+    expect(focused.cls).to.equal('skip-link');
+    expect(focused.outline).to.not.equal('none');
+    expect(focused.top).to.be.greaterThan(0);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('main');
     const citizenPage = await page.goto(`${g.url}/meine-daten`);
     expect(citizenPage?.status()).to.equal(403);
   });
