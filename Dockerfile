@@ -31,6 +31,9 @@ COPY package.json ./
 COPY bin ./bin
 COPY schemas ./schemas
 COPY policies ./policies
+# The portal's style sheet is read from the project root (gateway/web/create-web-router.ts). Chromium and the
+# browser tests are test-only: not in the image.
+COPY gateway/web/static ./gateway/web/static
 # Example PKI so the image starts in demo mode; mount real participants, keys and policies for production
 # (OOG_PARTICIPANTS_FILE, OOG_GATEWAY_KEY, OOG_POLICIES_DIR, OOG_CALLBACK_SECRETS_FILE: mode 0600, owned by node).
 COPY certs-example ./certs-example

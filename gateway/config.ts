@@ -74,6 +74,23 @@ export interface Config {
     /** OOG_CALLBACK_MAX_PENDING_PER_CONSUMER */
     readonly maxPendingPerConsumer: number;
   };
+  /**
+   * The web portal's OpenID Connect client and sessions (OOG_OIDC_*, OOG_SESSION_*). The issuer is the
+   * identity provider's (OOG_IDP_ISSUER, or the demo OpenID Provider). Without a client id outside demo mode
+   * the portal is off.
+   */
+  readonly web: {
+    /** OOG_OIDC_CLIENT_ID; demo default `oog-portal` */
+    readonly clientId?: string;
+    /** OOG_OIDC_CLIENT_SECRET; absent: a public client (PKCE only) */
+    readonly clientSecret?: string;
+    /** OOG_OIDC_REDIRECT_URI; default `<gateway URL>/auth/callback` */
+    readonly redirectUri?: string;
+    /** OOG_SESSION_IDLE_S: a session ends after this long without a request */
+    readonly sessionIdleS: number;
+    /** OOG_SESSION_MAX_S: a session ends this long after the login, used or not */
+    readonly sessionMaxS: number;
+  };
   /** Body limits of the HTTP layer; not read from the environment. */
   readonly http: { readonly jsonLimitBytes: number; readonly evidenceLimitBytes: number };
 }
@@ -81,9 +98,10 @@ export interface Config {
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] extends readonly (infer U)[] ? readonly U[] : T[K] };
 
 /** What code (tests, CLI flags) may set over the environment; nested objects merge member by member. */
-export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http' | 'callbacks'> {
+export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http' | 'callbacks' | 'web'> {
   readonly idp?: Mutable<Config['idp']>;
   readonly callbacks?: Mutable<Config['callbacks']>;
+  readonly web?: Mutable<Config['web']>;
   readonly http?: Mutable<Config['http']>;
 }
 
@@ -119,6 +137,11 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/callbacks/timeoutMs': 'OOG_CALLBACK_TIMEOUT_MS',
   '/callbacks/maxPending': 'OOG_CALLBACK_MAX_PENDING',
   '/callbacks/maxPendingPerConsumer': 'OOG_CALLBACK_MAX_PENDING_PER_CONSUMER',
+  '/web/clientId': 'OOG_OIDC_CLIENT_ID',
+  '/web/clientSecret': 'OOG_OIDC_CLIENT_SECRET',
+  '/web/redirectUri': 'OOG_OIDC_REDIRECT_URI',
+  '/web/sessionIdleS': 'OOG_SESSION_IDLE_S',
+  '/web/sessionMaxS': 'OOG_SESSION_MAX_S',
 };
 
 /** Example material shipped with the project: resolved against the project root, not the working directory. */
@@ -131,6 +154,8 @@ const EXAMPLE_DEFAULTS = {
 
 /** The published example callback secrets: their file mode is not checked (docs/callbacks.md). */
 export const EXAMPLE_CALLBACK_SECRETS_FILE = fromRoot(EXAMPLE_DEFAULTS.callbackSecretsFile);
+/** Portal sessions: 15 minutes idle, 8 hours at most (a working day). */
+const WEB_DEFAULTS: Readonly<Record<string, unknown>> = { sessionIdleS: 900, sessionMaxS: 8 * 3600 };
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats.default(ajv, ['uri']);
@@ -239,11 +264,23 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     typeof callbacks['secretsFile'] === 'string'
       ? resolve(callbacks['secretsFile'])
       : EXAMPLE_CALLBACK_SECRETS_FILE;
+  const webFromEnv = dropUndefined({
+    clientId: read(env, 'OOG_OIDC_CLIENT_ID'),
+    clientSecret: read(env, 'OOG_OIDC_CLIENT_SECRET'),
+    redirectUri: read(env, 'OOG_OIDC_REDIRECT_URI'),
+    sessionIdleS: integer(read(env, 'OOG_SESSION_IDLE_S')),
+    sessionMaxS: integer(read(env, 'OOG_SESSION_MAX_S')),
+  });
   const merged: Record<string, unknown> = {
     ...fromEnv,
     ...dropUndefined(overrides),
     idp: { ...idpFromEnv, ...dropUndefined(overrides.idp ?? {}) },
     callbacks,
+    web: {
+      ...WEB_DEFAULTS,
+      ...webFromEnv,
+      ...dropUndefined(overrides.web ?? {}),
+    },
     http: {
       jsonLimitBytes: 64 * 1024,
       evidenceLimitBytes: 256 * 1024,

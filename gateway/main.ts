@@ -55,14 +55,19 @@ import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
 import { startCallbacks } from './adapters/callbacks/index.js';
 import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
-import { startDemoIdentityProvider } from './adapters/idp/demo-identity-provider.js';
 import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
+import type { DemoOpenIdProvider } from './adapters/idp/demo-openid-provider.js';
+import { SqliteWebSessionStore } from './adapters/sqlite/sqlite-web-session-store.js';
 import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/index.js';
 import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { startDemoStandesamt } from '../connectors/demo-standesamt/start-demo-standesamt.js';
 import { createApp, createMetricsRegistry, startServer } from './http/index.js';
 import { toWireConsent, toWirePreview } from './http/index.js';
 import type { HttpServices, PreviewItem } from './http/index.js';
+import { createOidcLogin, createSessionManager, createWebRouter } from './web/index.js';
+import type { ConsentOption, WebServices } from './web/index.js';
+import type { RequestHandler } from 'express';
+import { isValidIdnr } from './core/ids.js';
 import { createLogger } from './log.js';
 import { fromRoot } from './paths.js';
 
@@ -102,6 +107,8 @@ export interface RunningGateway {
 }
 
 export const DEMO_IDP_PORT = 8090;
+/** The portal's client id at the demo OpenID Provider (its secret is made fresh at every start). */
+export const DEMO_PORTAL_CLIENT_ID = 'oog-portal';
 
 /** Loads the demo identity provider's example key from certs-example/demo-idp/. */
 export async function loadDemoIdpKey(): Promise<DemoIdpKey> {
@@ -164,6 +171,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // Demo services first, so their real addresses can replace the example endpoints.
     const overrides: Record<string, string> = { ...options.endpointOverrides };
     let idp: RunningGateway['idp'];
+    let demoOp: DemoOpenIdProvider | undefined;
     if (config.demo) {
       const gatewayCert = { id: config.gatewayId, certificates: [signer.certificate] };
       const participants = material.participants;
@@ -199,9 +207,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       idp = { issuer: config.idp.issuer, audience: config.idp.audience };
     } else if (config.demo) {
       const key = await loadDemoIdpKey();
-      const demoIdp = await startDemoIdentityProvider({ key, port: options.demoPorts?.idp ?? DEMO_IDP_PORT });
-      closers.push(() => demoIdp.close());
-      idp = { issuer: demoIdp.issuer, audience: config.gatewayId, key };
+      // Loaded only in demo mode: a production gateway never loads the OpenID Provider library.
+      const { startDemoOpenIdProvider } = await import('./adapters/idp/demo-openid-provider.js');
+      const op = await startDemoOpenIdProvider({ key, port: options.demoPorts?.idp ?? DEMO_IDP_PORT });
+      closers.push(() => op.close());
+      demoOp = op;
+      idp = { issuer: op.issuer, audience: config.gatewayId, key };
     } else {
       throw new Error(
         'no identity provider: set OOG_IDP_ISSUER, OOG_IDP_JWKS_URL and OOG_IDP_AUDIENCE, or OOG_DEMO=true',
@@ -595,10 +606,85 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       metrics,
     };
 
-    const app = createApp({ services, config, logger });
+    // The portal's router is built once the server listens: its redirect URI defaults to the server's own URL.
+    let portal: RequestHandler | undefined;
+    const web: RequestHandler = (req, res, next) => (portal ? portal(req, res, next) : next());
+    const app = createApp({ services, config, logger, web });
     const server = await startServer(app, { port: config.port, host: config.host });
     publicUrl = config.publicUrl ?? server.url;
     closers.push(() => server.close());
+    const clientId = config.web.clientId ?? (config.demo ? DEMO_PORTAL_CLIENT_ID : undefined);
+    if (clientId === undefined) {
+      logger.info({ event: 'web.disabled' }, 'web.disabled: set OOG_OIDC_CLIENT_ID for the portal');
+    } else {
+      const redirectUri = new URL(config.web.redirectUri ?? `${server.url}/auth/callback`);
+      const secure = redirectUri.protocol === 'https:';
+      if (!secure && !/^(127\.[0-9.]+|localhost|\[::1\])$/.test(redirectUri.hostname)) {
+        throw new Error('OOG_OIDC_REDIRECT_URI must be https:// unless the portal runs on localhost');
+      }
+      const postLogoutRedirectUri = `${redirectUri.origin}/auth/logged-out`;
+      let clientSecret = config.web.clientSecret;
+      if (demoOp !== undefined) {
+        clientSecret ??= randomBytes(32).toString('base64url');
+        await demoOp.configureClient({
+          clientId,
+          clientSecret,
+          redirectUri: redirectUri.href,
+          postLogoutRedirectUri,
+        });
+      }
+      const sessionStore = new SqliteWebSessionStore(db);
+      const consentOptions = consentOptionsOf(policies);
+      const webServices: WebServices = {
+        consents: services.consents,
+        async consentReceipt(idnr, id) {
+          const consent = (await consents.list(subjectRef(idnr))).find((c) => c.id === id);
+          if (consent === undefined) return undefined;
+          return citizen.receiptOf(consent);
+        },
+        consentOptions: () => consentOptions,
+        participantName: (id) => trust.participant(id)?.name,
+        async logState() {
+          const checkpoint = await logStore.latestCheckpoint();
+          return {
+            size: await logStore.size(),
+            ...(checkpoint === undefined
+              ? {}
+              : {
+                  checkpoint: {
+                    treeSize: checkpoint.treeSize,
+                    rootHash: checkpoint.rootHash,
+                    time: checkpoint.time,
+                  },
+                }),
+          };
+        },
+      };
+      portal = createWebRouter({
+        services: webServices,
+        sessions: createSessionManager({
+          store: sessionStore,
+          clock,
+          idleMs: config.web.sessionIdleS * 1000,
+          maxMs: config.web.sessionMaxS * 1000,
+          secure,
+        }),
+        login: createOidcLogin(
+          {
+            issuer: idp.issuer,
+            clientId,
+            ...(clientSecret === undefined ? {} : { clientSecret }),
+            redirectUri: redirectUri.href,
+            postLogoutRedirectUri,
+          },
+          isValidIdnr,
+        ),
+        clock,
+        logger,
+        origin: redirectUri.origin,
+        issuerOrigin: new URL(idp.issuer).origin,
+      });
+    }
     logger.info({ event: 'gateway.started', url: server.url, demo: config.demo }, 'gateway.started');
     return {
       url: server.url,
@@ -653,6 +739,26 @@ function schedulePurge(
     clearInterval(timer);
     await running;
   };
+}
+
+/** What a citizen may consent to: every (consumer, evidence type, purpose) of a policy that requires consent. */
+function consentOptionsOf(policies: readonly Policy[]): readonly ConsentOption[] {
+  const seen = new Map<string, ConsentOption>();
+  for (const policy of policies) {
+    if (!policy.consent.required) continue;
+    for (const purpose of policy.purposes) {
+      const key = `${policy.consumer}|${policy.evidenceType}|${purpose}`;
+      if (!seen.has(key)) {
+        seen.set(key, {
+          consumer: policy.consumer,
+          evidenceType: policy.evidenceType,
+          purpose,
+          singleUseAllowed: policy.consent.singleUseAllowed ?? false,
+        });
+      }
+    }
+  }
+  return [...seen.values()];
 }
 
 async function seedDemoConsent(

@@ -184,6 +184,33 @@ export interface ConsentRequestStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Web sessions (the portal's server-side sessions and logins in progress)
+
+/** A stored session. The store holds only a hash of the cookie's session id, never the id itself. */
+export interface WebSessionRecord {
+  readonly idHash: string;
+  /** What the web layer keeps about the session (JSON); opaque to the store. */
+  readonly data: string;
+  /** ms since epoch */
+  readonly createdAt: number;
+  /** ms since epoch of the last request seen (idle timeout) */
+  readonly lastSeenAt: number;
+  /** ms since epoch: the absolute end, whatever the use */
+  readonly expiresAt: number;
+}
+
+export interface WebSessionStore {
+  create(record: WebSessionRecord): Promise<void>;
+  get(idHash: string): Promise<WebSessionRecord | undefined>;
+  /** Moves lastSeenAt forward. */
+  touch(idHash: string, lastSeenAt: number): Promise<void>;
+  /** Deletes the session; true if it existed (so a login in progress is consumed exactly once). */
+  delete(idHash: string): Promise<boolean>;
+  /** Deletes sessions past their absolute end or idle since before `idleBefore`; returns how many. */
+  purge(nowMs: number, idleBefore: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Transfer log (DESIGN.md "Transfer log record"; RFC 9162 §2.1 hashing)
 
 /**

@@ -5,6 +5,7 @@
  *   2. security headers (helmet, CSP default-src 'none'), Cache-Control: no-store
  *   3. metrics
  *   4. Content-Encoding other than identity → 415 ERR_MEDIA_TYPE (nothing is decompressed)
+ *   4a. the web portal's pages, if configured (gateway/web/create-web-router.ts); everything else falls through
  *   5. openapi-backend (gateway/http/openapi-adapter.ts): route; media type checked against the operation
  *      (415); body read by the parser of that media type, with limits — application/jose and application/xml
  *      as raw bytes (the JWS/XMLDSig is verified over them), application/json parsed; bearer check;
@@ -13,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type { Application, NextFunction, Request, Response } from 'express';
+import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
@@ -36,6 +37,8 @@ export interface CreateAppOptions {
   /** Only the HTTP limits are read; pass the whole Config. */
   readonly config: Pick<Config, 'http'>;
   readonly logger: Logger;
+  /** The web portal's routes (gateway/web), mounted before the OpenAPI adapter; absent: no portal. */
+  readonly web?: RequestHandler;
 }
 
 /** body-parser's error `type` → the gateway's code (PROTOCOL.md §6). */
@@ -74,7 +77,7 @@ function refuseContentEncoding(req: Request, _res: Response, next: NextFunction)
  * The app, ready to hand to startServer. `app.locals.ready` settles once the OpenAPI document is compiled
  * (startServer awaits it). Throws at once if the document is invalid or an operation has no handler.
  */
-export function createApp({ services, config, logger }: CreateAppOptions): Application {
+export function createApp({ services, config, logger, web }: CreateAppOptions): Application {
   const registry = services.metrics ?? new Registry();
   const metrics = createHttpMetrics(registry);
   const respondProblem = createProblemResponder(logger);
@@ -172,6 +175,8 @@ export function createApp({ services, config, logger }: CreateAppOptions): Appli
   });
   app.use(observeRequests(metrics));
   app.use(refuseContentEncoding);
+  // The portal's pages set their own Content-Security-Policy (one style sheet, forms to this origin).
+  if (web !== undefined) app.use(web);
   app.use(adapter.middleware);
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -34,7 +34,25 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).to.equal(undefined);
     expect(config.idp).to.deep.equal({});
     expect(config.http).to.deep.equal({ jsonLimitBytes: 65536, evidenceLimitBytes: 262144 });
+    expect(config.web).to.deep.equal({ sessionIdleS: 900, sessionMaxS: 28800 });
     expect(isAbsolute(config.gatewayKeyFile)).to.equal(true);
+  });
+
+  it('reads the portal settings', () => {
+    const config = loadConfig({
+      OOG_OIDC_CLIENT_ID: 'portal',
+      OOG_OIDC_CLIENT_SECRET: 'a-long-enough-secret',
+      OOG_OIDC_REDIRECT_URI: 'https://portal.example/auth/callback',
+      OOG_SESSION_IDLE_S: '600',
+      OOG_SESSION_MAX_S: '3600',
+    });
+    expect(config.web).to.deep.equal({
+      clientId: 'portal',
+      clientSecret: 'a-long-enough-secret',
+      redirectUri: 'https://portal.example/auth/callback',
+      sessionIdleS: 600,
+      sessionMaxS: 3600,
+    });
   });
 
   it('reads and coerces every variable', () => {
@@ -166,6 +184,12 @@ describe('loadConfig', () => {
     ['OOG_CALLBACK_TIMEOUT_MS', { OOG_CALLBACK_TIMEOUT_MS: '600000' }],
     ['OOG_CALLBACK_MAX_PENDING', { OOG_CALLBACK_MAX_PENDING: '0' }],
     ['OOG_CALLBACK_MAX_PENDING_PER_CONSUMER', { OOG_CALLBACK_MAX_PENDING_PER_CONSUMER: '1e9' }],
+    ['OOG_OIDC_CLIENT_ID', { OOG_OIDC_CLIENT_ID: 'has space' }],
+    ['OOG_OIDC_CLIENT_SECRET', { OOG_OIDC_CLIENT_SECRET: 'short' }],
+    ['OOG_OIDC_REDIRECT_URI', { OOG_OIDC_REDIRECT_URI: 'https://portal.example/elsewhere' }],
+    ['OOG_OIDC_REDIRECT_URI', { OOG_OIDC_REDIRECT_URI: 'javascript:alert(1)//auth/callback' }],
+    ['OOG_SESSION_IDLE_S', { OOG_SESSION_IDLE_S: '5' }],
+    ['OOG_SESSION_MAX_S', { OOG_SESSION_MAX_S: 'forever' }],
   ];
   for (const [variable, env] of invalid) {
     it(`refuses an invalid ${variable} (${JSON.stringify(env)}), naming the variable`, () => {

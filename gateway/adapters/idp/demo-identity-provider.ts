@@ -1,11 +1,9 @@
 /**
- * The demo identity provider: in demo mode only, a local issuer on localhost that publishes its discovery
- * document and JWKS, so the gateway verifies citizen and DPO tokens exactly as it would against a real OpenID
- * Provider. `mintDemoToken` (behind `oog demo token`) signs tokens with the example key in certs-example/demo-idp/.
+ * The demo identity provider's key and API tokens: `mintDemoToken` (behind `oog demo token` and the tests)
+ * signs citizen and DPO bearer tokens with the example key in certs-example/demo-idp/, the key with which the
+ * demo OpenID Provider (demo-openid-provider.ts) signs its ID tokens, so both verify against its one JWKS.
  * Example material: never for production.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { exportJWK, SignJWT } from 'jose';
 import type { JWK } from 'jose';
@@ -18,48 +16,6 @@ export interface DemoIdpKey {
 
 export async function publicJwk(key: DemoIdpKey): Promise<JWK> {
   return { ...(await exportJWK(key.publicKey)), kid: key.kid, alg: 'ES256', use: 'sig' };
-}
-
-/** Starts the demo issuer; `issuer` is its own base URL, derived from the port it got. */
-export async function startDemoIdentityProvider(options: {
-  key: DemoIdpKey;
-  port: number;
-  host?: string;
-}): Promise<{ issuer: string; jwksUrl: string; close(): Promise<void> }> {
-  const jwks = JSON.stringify({ keys: [await publicJwk(options.key)] });
-  let issuer = '';
-  const server = createServer((req, res) => {
-    const send = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(body);
-    };
-    if (req.method !== 'GET') return send(405, '{"error":"method_not_allowed"}');
-    if (req.url === '/jwks') return send(200, jwks);
-    if (req.url === '/.well-known/openid-configuration') {
-      return send(
-        200,
-        JSON.stringify({
-          issuer,
-          jwks_uri: `${issuer}/jwks`,
-          id_token_signing_alg_values_supported: ['ES256'],
-          subject_types_supported: ['public'],
-          claims_supported: ['sub', 'idnr', 'roles', 'participants', 'name'],
-        }),
-      );
-    }
-    return send(404, '{"error":"not_found"}');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  issuer = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  return {
-    issuer,
-    jwksUrl: `${issuer}/jwks`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** Signs a demo bearer token for a citizen (by IDNr) or for the demo DPO. */

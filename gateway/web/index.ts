@@ -1,0 +1,10 @@
+export { createWebRouter } from './create-web-router.js';
+export type { WebRouterOptions } from './create-web-router.js';
+export { createOidcLogin, userOfClaims } from './oidc-login.js';
+export type { OidcLogin, OidcLoginOptions } from './oidc-login.js';
+export { createSessionManager } from './sessions.js';
+export type { LoginTransaction, Session, SessionManager, SessionOptions, SessionUser } from './sessions.js';
+export { escapeHtml, html, trusted, Html } from './html.js';
+export { CATALOGUE, LANGUAGES, translate } from './i18n.js';
+export type { Lang } from './i18n.js';
+export type { ConsentOption, LogState, WebServices } from './services.js';
