@@ -117,6 +117,7 @@ export function composeConsents(deps: ConsentCompositionDeps) {
       procedure: { ...record.procedure },
       notice: { ...record.notice },
       noticeHash: record.noticeHash,
+      returnUrl: record.returnUrl,
       singleUse: record.singleUse,
       ...(record.consentValidDays === null ? {} : { consentValidDays: record.consentValidDays }),
       createdAt: iso(record.createdAt),

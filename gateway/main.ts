@@ -637,6 +637,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const consentOptions = consentOptionsOf(policies);
       const webServices: WebServices = {
         consents: services.consents,
+        consentRequests: citizen.http,
         async consentReceipt(idnr, id) {
           const consent = (await consents.list(subjectRef(idnr))).find((c) => c.id === id);
           if (consent === undefined) return undefined;

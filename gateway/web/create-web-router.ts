@@ -22,6 +22,7 @@ import { fromRoot } from '../paths.js';
 import { isLang, type Lang } from './i18n.js';
 import type { FrameUser } from './layout.js';
 import type { OidcLogin } from './oidc-login.js';
+import { consentRequestPage, type ConsentRequestView } from './pages/consent-request-page.js';
 import { consentDetailPage, consentsPage, optionValue } from './pages/consent-pages.js';
 import { dashboardPage } from './pages/dpo-dashboard.js';
 import { errorPage, homePage, loggedOutPage } from './pages/simple-pages.js';
@@ -317,6 +318,54 @@ export function createWebRouter(options: WebRouterOptions): Router {
         .type('application/jose')
         .set('Content-Disposition', `attachment; filename="einwilligung-${consent.id}.jws"`)
         .send(receipt);
+    }),
+  );
+
+  // ---- consent requests (the approvalUrl an agency's consent request answers with) -----------------------
+  router.get('/portal/consent-requests/:id', (req, res) => {
+    const id = String(req.params['id']);
+    if (!isUuid(id)) return sendError(req, res, new GatewayError('ERR_NOT_FOUND'), undefined);
+    res.redirect(303, `/meine-daten/einwilligungsanfragen/${id}`);
+  });
+
+  router.get(
+    '/meine-daten/einwilligungsanfragen/:id',
+    page('citizen', async (req, res, session) => {
+      const id = String(req.params['id']);
+      const request = isUuid(id) ? await services.consentRequests.getMine(session.user.idnr!, id) : undefined;
+      // Unknown and someone else's request: the same answer.
+      if (request === undefined) throw new GatewayError('ERR_NOT_FOUND');
+      // The answer sends the browser on to the agency's registered return URL: that redirect is a form action.
+      const returnOrigin = new URL(String(request['returnUrl'])).origin;
+      res.setHeader(
+        'Content-Security-Policy',
+        csp.replace("form-action 'self'", `form-action 'self' ${returnOrigin}`),
+      );
+      res
+        .type('html')
+        .send(consentRequestPage(consentFrame(req, res, session), request as unknown as ConsentRequestView));
+    }),
+  );
+
+  router.post(
+    '/meine-daten/einwilligungsanfragen/:id',
+    forms,
+    action('citizen', async (req, res, session) => {
+      const id = String(req.params['id']);
+      const body = req.body as Record<string, unknown>;
+      const decision = body['decision'];
+      if (!isUuid(id)) throw new GatewayError('ERR_NOT_FOUND');
+      if (decision !== 'approve' && decision !== 'decline') {
+        throw new GatewayError('ERR_SCHEMA', 'decision must be approve or decline');
+      }
+      const answered = await services.consentRequests.answer(
+        session.user.idnr!,
+        id,
+        decision,
+        typeof body['token'] === 'string' ? body['token'] : '',
+      );
+      // Back to the agency's registered return URL, with the result.
+      res.redirect(303, String(answered['redirectTo']));
     }),
   );
 

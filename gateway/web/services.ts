@@ -3,7 +3,7 @@
  * service, policies, trust store and transfer log to it. Later rounds add transfers about me, previews and
  * consent requests (citizens) and the transfer list (DPOs) here, as their services land.
  */
-import type { ConsentService } from '../http/index.js';
+import type { ConsentRequestService, ConsentService } from '../http/index.js';
 
 /** One thing a citizen may consent to: a policy that requires consent permits exactly this. */
 export interface ConsentOption {
@@ -21,6 +21,8 @@ export interface LogState {
 
 export interface WebServices {
   readonly consents: ConsentService;
+  /** Consent requests addressed to the citizen (docs/citizen.md). */
+  readonly consentRequests: Pick<ConsentRequestService, 'getMine' | 'answer'>;
   /** A receipt (compact JWS) for this citizen's consent; undefined if unknown or someone else's. */
   consentReceipt(subjectIdnr: string, id: string): Promise<string | undefined>;
   /** What a citizen may consent to, from the loaded policies. */

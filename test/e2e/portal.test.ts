@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { fromRoot } from '../../gateway/paths.js';
-import { LENA, MAX, startTestGateway, type TestGateway } from '../helpers/start-test-gateway.js';
+import { randomUUID } from 'node:crypto';
+import { signCompactJws } from '../../gateway/core/envelope/index.js';
+import {
+  ELTERNGELDSTELLE,
+  exampleSigner,
+  GATEWAY_ID,
+  LENA,
+  MAX,
+  startTestGateway,
+  type TestGateway,
+} from '../helpers/start-test-gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -216,5 +226,47 @@ describe('portal in the browser', function () {
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal('main');
     const citizenPage = await page.goto(`${g.url}/meine-daten`);
     expect(citizenPage?.status()).to.equal(403);
+  });
+  it('a citizen opens an agency’s consent request from its approval URL, reads the notice and consents', async () => {
+    const returnUrl = 'https://elterngeld.beispielkreis.example/antrag/einwilligung';
+    const iat = Math.floor(Date.now() / 1000);
+    const created = await g.request('POST', '/v1/consent-requests', {
+      contentType: 'application/jose',
+      body: await signCompactJws(exampleSigner(ELTERNGELDSTELLE), 'consent-request+jwt', {
+        iss: ELTERNGELDSTELLE,
+        aud: GATEWAY_ID,
+        iat,
+        exp: iat + 120,
+        jti: randomUUID(),
+        subject: { idnr: LENA },
+        evidenceTypes: ['meldebescheinigung'],
+        purpose: 'elterngeld-antrag',
+        procedure: { reference: 'EG-<b>7</b>' },
+        notice: { de: 'Wir rufen Ihre Meldebescheinigung ab. <script>alert(1)</script>' },
+        returnUrl,
+      }),
+    });
+    expect(created.status, created.text).to.equal(201);
+    // The agency's site is not reachable here: answer for it, and see where the browser is sent.
+    await context.route(`${returnUrl}**`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Agency</title>' }),
+    );
+    await logIn(LENA);
+    await page.goto(String(created.json!['approvalUrl']));
+    expect(new URL(page.url()).pathname).to.equal(
+      `/meine-daten/einwilligungsanfragen/${created.json!['id']}`,
+    );
+    expect(await page.locator('blockquote').textContent()).to.contain('<script>alert(1)</script>');
+    expect(await page.getByText('EG-<b>7</b>').count()).to.equal(1);
+    await expectAccessible(page, '09-einwilligungsanfrage');
+    await page.getByRole('button', { name: 'Einwilligen' }).click();
+    await page.waitForURL((url) => url.href.startsWith(returnUrl));
+    const back = new URL(page.url());
+    expect(back.searchParams.get('status')).to.equal('approved');
+    expect(back.searchParams.get('consentRequest')).to.equal(created.json!['id']);
+    const status = await g.request('GET', `/v1/consent-requests/${created.json!['id']}`, {
+      bearer: await g.agencyToken(ELTERNGELDSTELLE),
+    });
+    expect(status.json).to.include({ status: 'approved' });
   });
 });
