@@ -23,7 +23,7 @@ import { createKeyedLock } from './core/keyed-lock.js';
 import { createEvidenceSealer, createPreviewService } from './core/preview/index.js';
 import type { PreviewService as CorePreviewService } from './core/preview/index.js';
 import { createSubjectHasher } from './core/subject.js';
-import { createTransferLog } from './core/transfer-log/index.js';
+import { createTransferLog, createVerificationRuns, verifyCheckpoint } from './core/transfer-log/index.js';
 import {
   createAgencyAuthVerifier,
   createEvidenceRequestVerifier,
@@ -58,6 +58,7 @@ import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
 import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
 import type { DemoOpenIdProvider } from './adapters/idp/demo-openid-provider.js';
 import { SqliteWebSessionStore } from './adapters/sqlite/sqlite-web-session-store.js';
+import { SqliteVerificationRunStore } from './adapters/sqlite/sqlite-verification-run-store.js';
 import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/index.js';
 import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { startDemoStandesamt } from '../connectors/demo-standesamt/start-demo-standesamt.js';
@@ -230,8 +231,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const consentStore = new SqliteConsentStore(db);
     const transferLog = createTransferLog({ store: logStore, signer, clock, gatewayId: config.gatewayId });
 
-    // Refuse to serve a log that does not match its last signed checkpoint.
-    const check = await transferLog.verifyStored();
+    // Refuse to serve a log that does not match its last signed checkpoint; every full verification is recorded.
+    const verificationRuns = createVerificationRuns({
+      verify: () => transferLog.verifyStored(),
+      store: new SqliteVerificationRunStore(db),
+      clock,
+    });
+    const check = await verificationRuns.run('startup');
     if (!check.ok) {
       throw new Error(
         `the transfer log does not verify (${check.reason ?? 'unknown'}${
@@ -638,6 +644,21 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const webServices: WebServices = {
         consents: services.consents,
         consentRequests: citizen.http,
+        previews: services.previews,
+        citizenAccess: services.citizenAccess,
+        audit: services.audit,
+        transferCounts: (range, scope) =>
+          logStore.countTransfers({
+            ...range,
+            ...(scope.participants === undefined ? {} : { participants: scope.participants }),
+          }),
+        verification: verificationRuns,
+        async openCheckpoint(jws) {
+          const verified = await verifyCheckpoint(jws, signer.certificate.publicKey, {
+            issuer: config.gatewayId,
+          });
+          return verified.ok ? verified.checkpoint : undefined;
+        },
         async consentReceipt(idnr, id) {
           const consent = (await consents.list(subjectRef(idnr))).find((c) => c.id === id);
           if (consent === undefined) return undefined;
@@ -645,6 +666,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         },
         consentOptions: () => consentOptions,
         participantName: (id) => trust.participant(id)?.name,
+        filterChoices: () => ({
+          participants: trust
+            .participants()
+            .map((p) => ({ id: p.id, name: p.name }))
+            .sort((a, b) => a.id.localeCompare(b.id)),
+          evidenceTypes: [...new Set(policies.map((p) => p.evidenceType))].sort(),
+          purposes: [...new Set(policies.flatMap((p) => p.purposes))].sort(),
+        }),
         async logState() {
           const checkpoint = await logStore.latestCheckpoint();
           return {

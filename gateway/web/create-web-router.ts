@@ -25,6 +25,26 @@ import type { OidcLogin } from './oidc-login.js';
 import { consentRequestPage, type ConsentRequestView } from './pages/consent-request-page.js';
 import { consentDetailPage, consentsPage, optionValue } from './pages/consent-pages.js';
 import { dashboardPage } from './pages/dpo-dashboard.js';
+import {
+  consentRequestsPage,
+  previewsPage,
+  transfersPage,
+  type MyConsentRequestView,
+  type MyTransferView,
+} from './pages/citizen-pages.js';
+import {
+  FILTER_FIELDS,
+  LIST_OUTCOMES,
+  processingPage,
+  statisticsPage,
+  transferDetailPage,
+  transferListPage,
+  type FilterForm,
+  type TransferRow,
+} from './pages/dpo-pages.js';
+import { berlinDay, berlinMidnight } from './format.js';
+import { checkTransfer, type TransferDetail } from './verify-transfer.js';
+import type { TransferQuery } from '../http/index.js';
 import { errorPage, homePage, loggedOutPage } from './pages/simple-pages.js';
 import type { Session, SessionManager } from './sessions.js';
 import type { WebServices } from './services.js';
@@ -61,6 +81,102 @@ function sameToken(a: unknown, b: string): boolean {
 function frameUser(session: Session): FrameUser {
   const { user } = session;
   return { role: user.role, name: user.name ?? user.idnr ?? user.subject, csrf: session.csrf };
+}
+
+const DAY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+/** The longest period the charts draw (one bar per day). */
+const MAX_DAYS = 366;
+
+/** A `YYYY-MM-DD` that is a real calendar day, else undefined. */
+function calendarDay(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !DAY.test(value)) return undefined;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value) ? value : undefined;
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The filter form's values from a query string: only known fields, strings of sane length, else ERR_SCHEMA. */
+function readFilterForm(query: Request['query']): FilterForm {
+  const form: Record<string, string> = {};
+  for (const name of FILTER_FIELDS) {
+    const value = query[name];
+    if (value === undefined || value === '') continue;
+    if (typeof value !== 'string' || value.length > 200)
+      throw new GatewayError('ERR_SCHEMA', `${name} is not one value`);
+    form[name] = value;
+  }
+  for (const name of ['from', 'to'] as const) {
+    if (form[name] !== undefined && calendarDay(form[name]) === undefined) {
+      throw new GatewayError('ERR_SCHEMA', `${name} must be a date (YYYY-MM-DD)`);
+    }
+  }
+  if (form['from'] !== undefined && form['to'] !== undefined && form['from'] > form['to']) {
+    throw new GatewayError('ERR_REQUEST_MALFORMED', 'from is after to');
+  }
+  if (form['outcome'] !== undefined && !LIST_OUTCOMES.includes(form['outcome'])) {
+    throw new GatewayError('ERR_SCHEMA', 'no such outcome');
+  }
+  return form;
+}
+
+/** The form's days as the API's instants: from the start of `from` to the end of `to`, German time. */
+function toTransferQuery(form: FilterForm): TransferQuery {
+  const { from, to, ...rest } = form;
+  return {
+    ...rest,
+    ...(from === undefined ? {} : { from: new Date(berlinMidnight(from)).toISOString() }),
+    ...(to === undefined ? {} : { to: new Date(berlinMidnight(nextDay(to))).toISOString() }),
+  };
+}
+
+/** The charts' period: `from`/`to` days (default the last 30 days up to today), at most MAX_DAYS. */
+function readPeriod(query: Request['query'], nowMs: number): { from: string; to: string; days: string[] } {
+  const today = berlinDay(nowMs);
+  const to = query['to'] === undefined ? today : calendarDay(query['to']);
+  const from =
+    query['from'] === undefined
+      ? new Date(Date.parse(`${to ?? today}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10)
+      : calendarDay(query['from']);
+  if (from === undefined || to === undefined)
+    throw new GatewayError('ERR_SCHEMA', 'from and to must be dates');
+  if (from > to) throw new GatewayError('ERR_SCHEMA', 'from is after to');
+  const days: string[] = [];
+  for (let day = from; day <= to; day = nextDay(day)) {
+    days.push(day);
+    if (days.length > MAX_DAYS) throw new GatewayError('ERR_SCHEMA', `at most ${MAX_DAYS} days`);
+  }
+  return { from, to, days };
+}
+
+/** Writes the rows as they come, waiting for the socket to drain (an export of a million rows stays small). */
+async function streamRows(
+  res: Response,
+  first: IteratorResult<string>,
+  rest: AsyncIterator<string>,
+): Promise<void> {
+  let item = first;
+  while (!item.done) {
+    if (!res.write(item.value)) {
+      await new Promise<void>((resolve) => {
+        const go = () => {
+          res.off('drain', go);
+          res.off('close', go);
+          resolve();
+        };
+        res.on('drain', go);
+        res.on('close', go);
+      });
+      if (res.destroyed) {
+        await rest.return?.();
+        return;
+      }
+    }
+    item = await rest.next();
+  }
+  res.end();
 }
 
 export function createWebRouter(options: WebRouterOptions): Router {
@@ -369,20 +485,218 @@ export function createWebRouter(options: WebRouterOptions): Router {
     }),
   );
 
-  // ---- data-protection officers ------------------------------------------------------------------------
   router.get(
-    '/dpo',
-    page('dpo', async (req, res, session) => {
-      const state = await services.logState();
+    '/meine-daten/einwilligungsanfragen',
+    page('citizen', async (req, res, session) => {
+      const requests = await services.consentRequests.listMine(session.user.idnr!);
       res
         .type('html')
         .send(
-          dashboardPage(
-            { lang: langOf(res), path: req.originalUrl, user: frameUser(session) },
-            state,
-            session.user.participants,
+          consentRequestsPage(
+            consentFrame(req, res, session),
+            requests as unknown as readonly MyConsentRequestView[],
           ),
         );
+    }),
+  );
+
+  // ---- citizens: previews, transfers, Art. 15 ------------------------------------------------------------
+  router.get(
+    '/meine-daten/vorschau',
+    page('citizen', async (req, res, session) => {
+      const previews = await services.previews.list(session.user.idnr!);
+      const ok = req.query['ok'];
+      res
+        .type('html')
+        .send(
+          previewsPage(consentFrame(req, res, session), previews, typeof ok === 'string' ? ok : undefined),
+        );
+    }),
+  );
+
+  router.post(
+    '/meine-daten/vorschau/:exchangeId',
+    forms,
+    action('citizen', async (req, res, session) => {
+      const id = String(req.params['exchangeId']);
+      const decision = (req.body as Record<string, unknown>)['decision'];
+      if (!isUuid(id)) throw new GatewayError('ERR_NOT_FOUND');
+      if (decision !== 'approve' && decision !== 'reject') {
+        throw new GatewayError('ERR_SCHEMA', 'decision must be approve or reject');
+      }
+      // Another citizen's or an unknown exchange: ERR_NOT_FOUND from the service, the same for both.
+      await services.previews.decide(session.user.idnr!, id, decision);
+      res.redirect(303, `/meine-daten/vorschau?ok=${decision === 'approve' ? 'approved' : 'rejected'}`);
+    }),
+  );
+
+  router.get(
+    '/meine-daten/uebermittlungen',
+    page('citizen', async (req, res, session) => {
+      const transfers = await services.citizenAccess.transfers(session.user.idnr!);
+      res
+        .type('html')
+        .send(
+          transfersPage(consentFrame(req, res, session), transfers as unknown as readonly MyTransferView[]),
+        );
+    }),
+  );
+
+  router.get(
+    '/meine-daten/auskunft',
+    page('citizen', async (_req, res, session) => {
+      const document = await services.citizenAccess.export(session.user.idnr!);
+      const day = berlinDay(clock.nowMs());
+      res
+        .type('application/json')
+        .set('Content-Disposition', `attachment; filename="auskunft-art15-${day}.json"`)
+        .set('Cache-Control', 'no-store')
+        .send(`${JSON.stringify(document, null, 2)}\n`);
+    }),
+  );
+
+  // ---- data-protection officers ------------------------------------------------------------------------
+  const dpoFrame = (req: Request, res: Response, session: Session) => ({
+    lang: langOf(res),
+    path: req.originalUrl,
+    user: frameUser(session),
+  });
+  const scopeOf = (session: Session) =>
+    session.user.participants === undefined ? {} : { participants: session.user.participants };
+
+  router.get(
+    '/dpo',
+    page('dpo', async (req, res, session) => {
+      const [state, verification] = await Promise.all([services.logState(), services.verification.state()]);
+      res
+        .type('html')
+        .send(dashboardPage(dpoFrame(req, res, session), state, session.user.participants, verification));
+    }),
+  );
+
+  router.post(
+    '/dpo/pruefung',
+    forms,
+    action('dpo', async (_req, res, session) => {
+      // A full pass over the log: for DPOs who see all of it (a limited DPO sees the result, not the button).
+      if (session.user.participants !== undefined) {
+        throw new GatewayError('ERR_FORBIDDEN', 'only a DPO without limits verifies the whole log');
+      }
+      const run = services.verification.run('dpo');
+      run.catch((error: unknown) =>
+        logger.error({ event: 'log.verify_failed', err: error }, 'log.verify_failed'),
+      );
+      // A small log is verified before the page comes back; a large one goes on while the page says so.
+      await Promise.race([run.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
+      res.redirect(303, '/dpo');
+    }),
+  );
+
+  router.get(
+    '/dpo/uebermittlungen',
+    page('dpo', async (req, res, session) => {
+      const form = readFilterForm(req.query);
+      const cursor = req.query['cursor'];
+      let listed: { transfers: readonly object[]; next?: string } = { transfers: [] };
+      let problem: string | undefined;
+      try {
+        listed = await services.audit.list(
+          { ...toTransferQuery(form), ...(typeof cursor === 'string' ? { cursor } : {}), limit: 50 },
+          scopeOf(session),
+        );
+      } catch (error) {
+        const gatewayError = toGatewayError(error);
+        if (gatewayError.status !== 400) throw error;
+        problem = gatewayError.code;
+      }
+      res
+        .status(problem === undefined ? 200 : 400)
+        .type('html')
+        .send(
+          transferListPage(dpoFrame(req, res, session), {
+            form,
+            choices: services.filterChoices(),
+            transfers: listed.transfers as readonly TransferRow[],
+            ...(listed.next === undefined ? {} : { next: listed.next }),
+            first: typeof cursor !== 'string',
+            ...(problem === undefined ? {} : { problem }),
+          }),
+        );
+    }),
+  );
+
+  router.get(
+    '/dpo/uebermittlungen/export',
+    page('dpo', async (req, res, session) => {
+      const format = req.query['format'];
+      if (format !== 'csv' && format !== 'jsonl')
+        throw new GatewayError('ERR_SCHEMA', 'format must be csv or jsonl');
+      const query = toTransferQuery(readFilterForm(req.query));
+      const rows = services.audit.export(query, scopeOf(session), format)[Symbol.asyncIterator]();
+      // The first chunk before any header: a refused filter still gets an error page, not a broken download.
+      const first = await rows.next();
+      res
+        .status(200)
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8')
+        .set(
+          'Content-Disposition',
+          `attachment; filename="uebermittlungen-${berlinDay(clock.nowMs())}.${format}"`,
+        )
+        .set('Cache-Control', 'no-store');
+      await streamRows(res, first, rows);
+    }),
+  );
+
+  router.get(
+    '/dpo/uebermittlungen/:exchangeId',
+    page('dpo', async (req, res, session) => {
+      const id = String(req.params['exchangeId']);
+      const detail = isUuid(id) ? await services.audit.get(id, scopeOf(session)) : undefined;
+      // Unknown and outside the DPO's participants: the same answer.
+      if (detail === undefined) throw new GatewayError('ERR_NOT_FOUND');
+      const check = await checkTransfer(detail as TransferDetail, (jws) => services.openCheckpoint(jws));
+      res.type('html').send(transferDetailPage(dpoFrame(req, res, session), detail as TransferDetail, check));
+    }),
+  );
+
+  router.get(
+    '/dpo/statistik',
+    page('dpo', async (req, res, session) => {
+      const { from, to, days } = readPeriod(req.query, clock.nowMs());
+      const counts = await services.transferCounts(
+        {
+          from: new Date(berlinMidnight(from)).toISOString(),
+          to: new Date(berlinMidnight(nextDay(to))).toISOString(),
+        },
+        scopeOf(session),
+      );
+      res.type('html').send(
+        statisticsPage(dpoFrame(req, res, session), {
+          from,
+          to,
+          days,
+          counts,
+          dayOf: (hour) => berlinDay(`${hour}:00:00Z`),
+        }),
+      );
+    }),
+  );
+
+  router.get(
+    '/dpo/verarbeitungen',
+    page('dpo', async (req, res, session) => {
+      const report = services.audit.processing() as Parameters<typeof processingPage>[1];
+      res.type('html').send(processingPage(dpoFrame(req, res, session), report));
+    }),
+  );
+
+  router.get(
+    '/dpo/verarbeitungen.json',
+    page('dpo', async (_req, res) => {
+      res
+        .type('application/json')
+        .set('Content-Disposition', 'attachment; filename="verzeichnis-verarbeitungstaetigkeiten.json"')
+        .send(`${JSON.stringify(services.audit.processing(), null, 2)}\n`);
     }),
   );
 

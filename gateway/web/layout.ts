@@ -18,13 +18,20 @@ export interface NavItem {
   readonly label: MessageKey;
 }
 
-/**
- * The navigation per role. Later pages (transfers about me, previews, consent requests; the DPO's transfer
- * list) are added here as they are built, so no link leads to a page that does not exist.
- */
+/** The navigation per role: every page a role has, and only those. */
 export const NAVIGATION: Readonly<Record<FrameUser['role'], readonly NavItem[]>> = {
-  citizen: [{ href: '/meine-daten', label: 'nav.consents' }],
-  dpo: [{ href: '/dpo', label: 'nav.dashboard' }],
+  citizen: [
+    { href: '/meine-daten', label: 'nav.consents' },
+    { href: '/meine-daten/einwilligungsanfragen', label: 'nav.requests' },
+    { href: '/meine-daten/vorschau', label: 'nav.previews' },
+    { href: '/meine-daten/uebermittlungen', label: 'nav.myTransfers' },
+  ],
+  dpo: [
+    { href: '/dpo', label: 'nav.dashboard' },
+    { href: '/dpo/uebermittlungen', label: 'nav.transfers' },
+    { href: '/dpo/statistik', label: 'nav.statistics' },
+    { href: '/dpo/verarbeitungen', label: 'nav.processing' },
+  ],
 };
 
 export interface PageOptions {

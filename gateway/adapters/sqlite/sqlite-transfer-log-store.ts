@@ -103,6 +103,16 @@ export interface TransferFilter {
   readonly limit: number;
 }
 
+/** One group of countTransfers: final records in one UTC hour with the same outcome, purpose and code. */
+export interface TransferCount {
+  /** `YYYY-MM-DDTHH`, UTC. */
+  readonly hour: string;
+  readonly outcome: string;
+  readonly purpose: string | null;
+  readonly code: string | null;
+  readonly count: number;
+}
+
 const FILTER_COLUMNS = [
   ['consumer', 'consumer'],
   ['provider', 'provider'],
@@ -471,6 +481,45 @@ export class SqliteTransferLogStore implements TransferLogStore {
         .prepare<(string | number)[], LeafRow>(sql)
         .all(...params)
         .map(toStoredLeaf),
+    );
+  }
+
+  /**
+   * Final records (released, refused, withheld) with `from` ≤ time < `to` counted per hour (UTC, `YYYY-MM-DDTHH`),
+   * outcome, purpose and error code: what the DPO's charts are drawn from. The time range becomes log index
+   * bounds as in findRecords; a DPO limited to participants counts only records naming one of them.
+   */
+  async countTransfers(range: {
+    readonly from: string;
+    readonly to: string;
+    readonly participants?: readonly string[];
+  }): Promise<TransferCount[]> {
+    const where = [
+      'record IS NOT NULL',
+      "outcome IN ('released', 'refused', 'withheld')",
+      'time >= ?',
+      'time < ?',
+      'idx >= ?',
+    ];
+    const params: (string | number)[] = [
+      range.from,
+      range.to,
+      this.#indexAtTime(range.from, -TIME_MARGIN_MS) ?? Number.MAX_SAFE_INTEGER,
+    ];
+    const upper = this.#indexAtTime(range.to, TIME_MARGIN_MS);
+    if (upper !== undefined) {
+      where.push('idx < ?');
+      params.push(upper);
+    }
+    if (range.participants !== undefined) {
+      const marks = range.participants.map(() => '?').join(', ');
+      where.push(`(consumer IN (${marks}) OR provider IN (${marks}))`);
+      params.push(...range.participants, ...range.participants);
+    }
+    const sql = `SELECT substr(time, 1, 13) AS hour, outcome, purpose, code, count(*) AS count FROM transfer_log
+      WHERE ${where.join(' AND ')} GROUP BY hour, outcome, purpose, code`;
+    return this.#read(() =>
+      this.#database.db.prepare<(string | number)[], TransferCount>(sql).all(...params),
     );
   }
 

@@ -43,3 +43,10 @@ export {
   type StoredLogVerification,
   type VerifyStoredLogOptions,
 } from './verify-stored-log.js';
+export {
+  createVerificationRuns,
+  type VerificationRun,
+  type VerificationRuns,
+  type VerificationRunStore,
+  type VerificationTrigger,
+} from './verification-runs.js';

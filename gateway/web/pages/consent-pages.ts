@@ -6,8 +6,9 @@
 import { decodeJwt } from 'jose';
 import type { ConsentRecord } from '../../core/index.js';
 import { consentState } from '../../core/consent/index.js';
+import { codeLabel, dateTime } from '../format.js';
 import { html, type Html } from '../html.js';
-import { translateOptional, translator, type Lang, type MessageKey } from '../i18n.js';
+import { translator, type Lang, type MessageKey } from '../i18n.js';
 import { renderPage, type FrameUser } from '../layout.js';
 import type { ConsentOption } from '../services.js';
 
@@ -24,17 +25,7 @@ export function optionValue(option: Pick<ConsentOption, 'consumer' | 'evidenceTy
   return `${option.consumer}|${option.evidenceType}|${option.purpose}`;
 }
 
-const dateTime = (lang: Lang, ms: number): string =>
-  new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'Europe/Berlin',
-  }).format(new Date(ms));
-
-/** A code with its catalogue label if there is one (evidence types, purposes), else the code itself. */
-function label(lang: Lang, kind: 'evidence' | 'purpose', code: string): string {
-  return translateOptional(lang, `${kind}.${code}`) ?? code;
-}
+const label = codeLabel;
 
 function recipient(frame: ConsentFrame, id: string): Html {
   const name = frame.participantName(id);

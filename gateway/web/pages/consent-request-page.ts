@@ -4,8 +4,9 @@
  * or decline. The form carries the portal's CSRF token and the request's own anti-forgery token. Every value is
  * escaped by `html`.
  */
+import { codeLabel, timeElement } from '../format.js';
 import { html } from '../html.js';
-import { translator, translateOptional, type Lang } from '../i18n.js';
+import { translator } from '../i18n.js';
 import { renderPage } from '../layout.js';
 import type { ConsentFrame } from './consent-pages.js';
 
@@ -22,8 +23,7 @@ export interface ConsentRequestView {
   readonly token?: string;
 }
 
-const label = (lang: Lang, kind: 'evidence' | 'purpose', code: string) =>
-  translateOptional(lang, `${kind}.${code}`) ?? code;
+const label = codeLabel;
 
 export function consentRequestPage(frame: ConsentFrame, request: ConsentRequestView): string {
   const { lang, user } = frame;
@@ -49,9 +49,7 @@ export function consentRequestPage(frame: ConsentFrame, request: ConsentRequestV
         <dt>${t('request.reference')}</dt>
         <dd>${request.procedure.reference}</dd>
         <dt>${t('request.respondBy')}</dt>
-        <dd>
-          ${new Date(request.respondBy).toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'Europe/Berlin' })}
-        </dd>
+        <dd>${timeElement(lang, request.respondBy)}</dd>
         <dt>${t('consents.state')}</dt>
         <dd>${t(`request.status.${request.status}` as Parameters<typeof t>[0])}</dd>
       </dl>

@@ -4,6 +4,18 @@ import type { ConsentRecord } from '../../../gateway/core/index.js';
 import { CATALOGUE, html, trusted } from '../../../gateway/web/index.js';
 import { consentDetailPage, consentsPage } from '../../../gateway/web/pages/consent-pages.js';
 import { dashboardPage } from '../../../gateway/web/pages/dpo-dashboard.js';
+import type { TransferRecord } from '../../../gateway/core/ports.js';
+import {
+  consentRequestsPage,
+  previewsPage,
+  transfersPage,
+} from '../../../gateway/web/pages/citizen-pages.js';
+import {
+  processingPage,
+  statisticsPage,
+  transferDetailPage,
+  transferListPage,
+} from '../../../gateway/web/pages/dpo-pages.js';
 
 const SCRIPT = '<script>alert(1)</script>';
 const IMG = '"><img src=x onerror=alert(2)>';
@@ -80,9 +92,158 @@ describe('web: pages', () => {
       { lang: 'en', path: '/dpo', user: { role: 'dpo', name: SCRIPT, csrf: 't' } },
       { size: 3, checkpoint: { treeSize: 3, rootHash: IMG, time: 0 } },
       [SCRIPT],
+      {
+        running: false,
+        last: { ok: false, size: 3, reason: 'root-mismatch', trigger: 'dpo', startedAt: 0, finishedAt: 1 },
+      },
     );
     expectNoMarkupFromData(page);
     expect(page).to.contain('<html lang="en">');
+  });
+
+  const party = { id: `ags:1${SCRIPT}`, name: `Amt ${IMG}` };
+
+  it('shows markup as text on the citizen’s transfers, previews and consent requests', () => {
+    const transfers = transfersPage(frame, [
+      {
+        exchangeId: 'e',
+        time: '2026-01-01T10:00:00Z',
+        outcome: 'refused',
+        code: `ERR_X${SCRIPT}`,
+        consumer: party,
+        provider: party,
+        evidenceType: SCRIPT,
+        purpose: IMG,
+        legalBasis: SCRIPT,
+        procedure: { reference: `AZ ${SCRIPT}` },
+        fields: [IMG],
+      },
+    ]);
+    expectNoMarkupFromData(transfers);
+    const previews = previewsPage(
+      frame,
+      [
+        {
+          exchangeId: '0f6c2b8e-3c1a-4a43-9b0b-2f1d5a7e9c11',
+          state: 'pending',
+          consumer: party,
+          provider: party,
+          evidenceType: SCRIPT,
+          purpose: IMG,
+          legalBasis: SCRIPT,
+          procedure: { reference: `AZ ${SCRIPT}` },
+          heldAt: 0,
+          decideBy: 1,
+          fields: ['name'],
+          data: { [IMG]: SCRIPT, nested: { list: [SCRIPT, 1, null] } },
+        },
+      ],
+      'approved',
+    );
+    expectNoMarkupFromData(previews);
+    expect(previews).to.contain('action="/meine-daten/vorschau/0f6c2b8e-3c1a-4a43-9b0b-2f1d5a7e9c11"');
+    const requests = consentRequestsPage(frame, [
+      {
+        id: 'r',
+        status: 'requested',
+        consumer: party,
+        evidenceTypes: [SCRIPT],
+        purpose: IMG,
+        procedure: { reference: SCRIPT },
+        respondBy: '2026-01-01T10:00:00Z',
+      },
+    ]);
+    expectNoMarkupFromData(requests);
+  });
+
+  const dpoFrame = {
+    lang: 'de' as const,
+    path: '/dpo/x',
+    user: { role: 'dpo' as const, name: SCRIPT, csrf: 't' },
+  };
+
+  it('shows markup as text in the DPO’s list, filters, detail, statistics and Art. 30 page', () => {
+    const form = { consumer: SCRIPT, subject: IMG };
+    const list = transferListPage(dpoFrame, {
+      form,
+      choices: { participants: [party], evidenceTypes: [SCRIPT], purposes: [IMG] },
+      transfers: [
+        {
+          index: 1,
+          time: '2026-01-01T10:00:00Z',
+          exchangeId: SCRIPT,
+          outcome: 'released',
+          consumer: party,
+          provider: party,
+          evidenceType: SCRIPT,
+          purpose: IMG,
+          procedure: { reference: SCRIPT },
+        },
+      ],
+      next: IMG,
+      first: false,
+    });
+    expectNoMarkupFromData(list);
+    // Filter values travel in links as query parameters, encoded.
+    expect(list).to.contain(new URLSearchParams({ cursor: IMG }).toString());
+    const record = {
+      v: 1,
+      time: '2026-01-01T10:00:00Z',
+      exchangeId: 'e',
+      outcome: 'released',
+      authenticated: true,
+      consumer: SCRIPT,
+      purpose: IMG,
+      procedure: { reference: SCRIPT },
+    } as unknown as TransferRecord;
+    const detail = {
+      exchangeId: 'e',
+      checkpoint: { treeSize: 1, rootHash: IMG, time: '2026-01-01T10:00:00Z', jws: SCRIPT },
+      records: [{ index: 0, leafHash: SCRIPT, record, inclusionProof: [IMG] }],
+    };
+    const detailPage = transferDetailPage(dpoFrame, detail, {
+      verified: false,
+      checkpoint: false,
+      records: [{ index: 0, leaf: false, proof: false }],
+    });
+    expectNoMarkupFromData(detailPage);
+    expect(detailPage).to.contain('id="verified" class="problem"');
+    const stats = statisticsPage(dpoFrame, {
+      from: '2026-01-01',
+      to: '2026-01-02',
+      days: ['2026-01-01', '2026-01-02'],
+      counts: [
+        { hour: '2026-01-01T10', outcome: 'refused', purpose: SCRIPT, code: IMG, count: 2 },
+        { hour: '2026-01-02T10', outcome: 'released', purpose: SCRIPT, code: null, count: 5 },
+      ],
+      dayOf: (hour) => hour.slice(0, 10),
+    });
+    expectNoMarkupFromData(stats);
+    expect(stats).to.contain('<svg');
+    expect(stats).to.not.match(/style=/);
+    const processing = processingPage(dpoFrame, {
+      gateway: SCRIPT,
+      generatedAt: '2026-01-01T10:00:00Z',
+      activities: [
+        {
+          policy: { id: 'p', version: 1 },
+          description: SCRIPT,
+          controller: { name: IMG },
+          recipient: party,
+          provider: party,
+          evidenceType: SCRIPT,
+          purposes: [IMG],
+          legalBasis: SCRIPT,
+          dataCategories: [SCRIPT],
+          fields: [IMG],
+          retention: 'P1Y',
+          recipients: SCRIPT,
+          consentRequired: true,
+          previewRequired: false,
+        },
+      ],
+    });
+    expectNoMarkupFromData(processing);
   });
 });
 

@@ -1,0 +1,294 @@
+/**
+ * "Meine Daten" beyond consents (PROTOCOL.md §3): every transfer about me with the Art. 15 download, evidence
+ * waiting for my preview (exactly what would be released, with approve and reject), and the consent requests
+ * agencies sent me. Every value shown is escaped by `html`.
+ */
+import type { PreviewItem } from '../../http/index.js';
+import { codeLabel, participantText, timeElement } from '../format.js';
+import { html, type Html } from '../html.js';
+import { translateOptional, translator, type Lang, type MessageKey } from '../i18n.js';
+import { renderPage } from '../layout.js';
+import type { ConsentFrame } from './consent-pages.js';
+
+type Party = { readonly id: string; readonly name?: string };
+
+/** A transfer about the citizen as the API gives it (openapi.yaml `MyTransfer`). */
+export interface MyTransferView {
+  readonly exchangeId: string;
+  readonly time: string;
+  readonly outcome: string;
+  readonly code?: string;
+  readonly consumer?: Party;
+  readonly provider?: Party;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly legalBasis?: string;
+  readonly procedure?: { readonly reference?: string; readonly service?: string };
+  readonly fields?: readonly string[];
+}
+
+/** A consent request as the citizen's list gives it (openapi.yaml `MyConsentRequest`). */
+export interface MyConsentRequestView {
+  readonly id: string;
+  readonly status: string;
+  readonly consumer: Party;
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  readonly procedure: { readonly reference: string };
+  readonly respondBy: string;
+}
+
+function outcomeText(lang: Lang, outcome: string, code: string | undefined): Html {
+  const t = translator(lang);
+  const reason = code === undefined ? undefined : (translateOptional(lang, `refusal.${code}`) ?? code);
+  return html`<span class="outcome outcome-${outcome}">${codeLabel(lang, 'outcome', outcome)}</span>${
+      reason === undefined ? '' : html`<br /><span class="hint">${t('transfers.reason')}: ${reason}</span>`
+    }`;
+}
+
+function noticeOf(lang: Lang, notice: string | undefined, keys: Readonly<Record<string, MessageKey>>): Html {
+  const key = notice === undefined ? undefined : keys[notice];
+  return key === undefined ? html`` : html`<p class="notice" role="status">${translator(lang)(key)}</p>`;
+}
+
+export function transfersPage(frame: ConsentFrame, transfers: readonly MyTransferView[]): string {
+  const { lang } = frame;
+  const t = translator(lang);
+  const rows = transfers.map(
+    (x) =>
+      html`<tr>
+        <td>${timeElement(lang, x.time)}</td>
+        <td>${participantText(x.consumer)}</td>
+        <td>${participantText(x.provider)}</td>
+        <td>${x.evidenceType === undefined ? '' : codeLabel(lang, 'evidence', x.evidenceType)}</td>
+        <td>
+          ${x.purpose === undefined ? '' : codeLabel(lang, 'purpose', x.purpose)}
+          ${
+            x.procedure?.reference === undefined
+              ? ''
+              : html`<br /><span class="hint">${t('request.reference')}: ${x.procedure.reference}</span>`
+          }
+          ${
+            x.legalBasis === undefined
+              ? ''
+              : html`<br /><span class="hint">${t('transfers.legalBasis')}: ${x.legalBasis}</span>`
+          }
+        </td>
+        <td>${(x.fields ?? []).join(', ')}</td>
+        <td>${outcomeText(lang, x.outcome, x.code)}</td>
+      </tr>`,
+  );
+  return renderPage({
+    lang,
+    path: frame.path,
+    user: frame.user,
+    title: t('transfers.title'),
+    body: html`<h1>${t('transfers.title')}</h1>
+      <p>${t('transfers.intro')}</p>
+      <p>
+        <a class="button" href="/meine-daten/auskunft" download>${t('transfers.export')}</a>
+        <span class="hint">${t('transfers.exportHint')}</span>
+      </p>
+      ${
+        transfers.length === 0
+          ? html`<p>${t('transfers.empty')}</p>`
+          : html`<div class="scroll">
+              <table id="transfers">
+                <caption>
+                  ${t('transfers.list')}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">${t('transfers.time')}</th>
+                    <th scope="col">${t('consents.consumer')}</th>
+                    <th scope="col">${t('transfers.provider')}</th>
+                    <th scope="col">${t('consents.evidence')}</th>
+                    <th scope="col">${t('consents.purpose')}</th>
+                    <th scope="col">${t('transfers.fields')}</th>
+                    <th scope="col">${t('transfers.outcome')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${rows}
+                </tbody>
+              </table>
+            </div>`
+      }`,
+  });
+}
+
+/** Evidence content as nested description lists: keys and values are text, never markup. */
+function dataList(value: unknown): Html {
+  if (value === null || value === undefined) return html`–`;
+  if (Array.isArray(value))
+    return html`<ul>
+      ${value.map((v) => html`<li>${dataList(v)}</li>`)}
+    </ul>`;
+  if (typeof value === 'object') {
+    return html`<dl class="data">
+      ${Object.entries(value as Record<string, unknown>).map(
+        ([key, v]) =>
+          html`<dt>${key}</dt>
+            <dd>${dataList(v)}</dd>`,
+      )}
+    </dl>`;
+  }
+  return html`${String(value)}`;
+}
+
+export function previewsPage(
+  frame: ConsentFrame,
+  previews: readonly PreviewItem[],
+  notice: string | undefined,
+): string {
+  const { lang, user } = frame;
+  const t = translator(lang);
+  const pending = previews.filter((p) => p.state === 'pending');
+  const decided = previews.filter((p) => p.state !== 'pending');
+  const heading = (p: PreviewItem) =>
+    `${p.consumer.name ?? p.consumer.id} – ${codeLabel(lang, 'evidence', p.evidenceType)}`;
+  const open = pending.map(
+    (p) =>
+      html`<section class="card" aria-labelledby="preview-${p.exchangeId}">
+        <h2 id="preview-${p.exchangeId}">${heading(p)}</h2>
+        <dl class="facts">
+          <dt>${t('consents.consumer')}</dt>
+          <dd>${participantText(p.consumer)}</dd>
+          <dt>${t('transfers.provider')}</dt>
+          <dd>${participantText(p.provider)}</dd>
+          <dt>${t('consents.purpose')}</dt>
+          <dd>${codeLabel(lang, 'purpose', p.purpose)}</dd>
+          <dt>${t('transfers.legalBasis')}</dt>
+          <dd>${p.legalBasis}</dd>
+          <dt>${t('request.reference')}</dt>
+          <dd>${p.procedure.reference}</dd>
+          <dt>${t('previews.decideBy')}</dt>
+          <dd>${timeElement(lang, p.decideBy)}</dd>
+        </dl>
+        <h3>${t('previews.content')}</h3>
+        <div class="evidence">${dataList(p.data)}</div>
+        <form method="post" action="/meine-daten/vorschau/${p.exchangeId}" class="decision">
+          <input type="hidden" name="_csrf" value="${user.csrf}" />
+          <button
+            type="submit"
+            name="decision"
+            value="approve"
+            class="primary"
+            aria-label="${t('previews.approveLabel', { what: heading(p) })}"
+          >
+            ${t('previews.approve')}
+          </button>
+          <button
+            type="submit"
+            name="decision"
+            value="reject"
+            class="danger"
+            aria-label="${t('previews.rejectLabel', { what: heading(p) })}"
+          >
+            ${t('previews.reject')}
+          </button>
+        </form>
+      </section>`,
+  );
+  const past = decided.map(
+    (p) =>
+      html`<tr>
+        <td>${timeElement(lang, p.heldAt)}</td>
+        <td>${participantText(p.consumer)}</td>
+        <td>${codeLabel(lang, 'evidence', p.evidenceType)}</td>
+        <td>${codeLabel(lang, 'purpose', p.purpose)}</td>
+        <td>
+          ${translateOptional(lang, `previews.state.${p.state}`) ?? p.state}
+          ${p.decidedAt === undefined ? '' : html`, ${timeElement(lang, p.decidedAt)}`}
+        </td>
+      </tr>`,
+  );
+  return renderPage({
+    lang,
+    path: frame.path,
+    user,
+    title: t('previews.title'),
+    body: html`<h1>${t('previews.title')}</h1>
+      ${noticeOf(lang, notice, { approved: 'previews.approved', rejected: 'previews.rejected' })}
+      <p>${t('previews.intro')}</p>
+      ${pending.length === 0 ? html`<p>${t('previews.none')}</p>` : open}
+      ${
+        decided.length === 0
+          ? ''
+          : html`<h2>${t('previews.decided')}</h2>
+              <table>
+                <caption>
+                  ${t('previews.decided')}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">${t('previews.heldAt')}</th>
+                    <th scope="col">${t('consents.consumer')}</th>
+                    <th scope="col">${t('consents.evidence')}</th>
+                    <th scope="col">${t('consents.purpose')}</th>
+                    <th scope="col">${t('consents.state')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${past}
+                </tbody>
+              </table>`
+      }`,
+  });
+}
+
+export function consentRequestsPage(frame: ConsentFrame, requests: readonly MyConsentRequestView[]): string {
+  const { lang } = frame;
+  const t = translator(lang);
+  const rows = requests.map(
+    (r) =>
+      html`<tr>
+        <td>${participantText(r.consumer)}</td>
+        <td>${r.evidenceTypes.map((e, i) => html`${i > 0 ? ', ' : ''}${codeLabel(lang, 'evidence', e)}`)}</td>
+        <td>${codeLabel(lang, 'purpose', r.purpose)}</td>
+        <td>${r.procedure.reference}</td>
+        <td>${timeElement(lang, r.respondBy)}</td>
+        <td>${translateOptional(lang, `request.status.${r.status}`) ?? r.status}</td>
+        <td>
+          <a href="/meine-daten/einwilligungsanfragen/${r.id}"
+            >${r.status === 'requested' ? t('requests.answer') : t('requests.show')}<span
+              class="visually-hidden"
+            >
+              (${r.consumer.name ?? r.consumer.id}, ${r.procedure.reference})</span
+            ></a
+          >
+        </td>
+      </tr>`,
+  );
+  return renderPage({
+    lang,
+    path: frame.path,
+    user: frame.user,
+    title: t('requests.title'),
+    body: html`<h1>${t('requests.title')}</h1>
+      <p>${t('requests.intro')}</p>
+      ${
+        requests.length === 0
+          ? html`<p>${t('requests.empty')}</p>`
+          : html`<table>
+              <caption>
+                ${t('requests.list')}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">${t('consents.consumer')}</th>
+                  <th scope="col">${t('consents.evidence')}</th>
+                  <th scope="col">${t('consents.purpose')}</th>
+                  <th scope="col">${t('request.reference')}</th>
+                  <th scope="col">${t('request.respondBy')}</th>
+                  <th scope="col">${t('consents.state')}</th>
+                  <th scope="col">${t('consents.actions')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${rows}
+              </tbody>
+            </table>`
+      }`,
+  });
+}
