@@ -655,7 +655,16 @@ export function createWebRouter(options: WebRouterOptions): Router {
       // Unknown and outside the DPO's participants: the same answer.
       if (detail === undefined) throw new GatewayError('ERR_NOT_FOUND');
       const check = await checkTransfer(detail as TransferDetail, (jws) => services.openCheckpoint(jws));
-      res.type('html').send(transferDetailPage(dpoFrame(req, res, session), detail as TransferDetail, check));
+      res
+        .type('html')
+        .send(
+          transferDetailPage(
+            dpoFrame(req, res, session),
+            detail as TransferDetail,
+            check,
+            services.participantName,
+          ),
+        );
     }),
   );
 

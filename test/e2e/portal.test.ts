@@ -13,13 +13,17 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { fromRoot } from '../../gateway/paths.js';
 import { randomUUID } from 'node:crypto';
 import { signCompactJws } from '../../gateway/core/envelope/index.js';
+import { signXoevRequest } from '../../gateway/core/envelope/xoev/index.js';
 import {
   ELTERNGELDSTELLE,
+  ERIKA,
   exampleSigner,
   GATEWAY_ID,
   LENA,
   MAX,
+  STANDESAMT,
   startTestGateway,
+  WOHNGELDSTELLE,
   type TestGateway,
 } from '../helpers/start-test-gateway.js';
 
@@ -131,6 +135,23 @@ describe('portal in the browser', function () {
     expect(released.status).to.equal(200);
     expect(released.json?.['status']).to.equal('released');
 
+    // The citizen sees the transfer: who received which evidence, when, why, with which outcome.
+    await page.getByRole('link', { name: 'Übermittlungen' }).click();
+    await page.waitForURL(`${g.url}/meine-daten/uebermittlungen`);
+    const row = page.locator('#transfers tbody tr').first();
+    expect(await row.textContent())
+      .to.contain('Wohngeldstelle')
+      .and.contain('Meldebescheinigung');
+    expect(await row.locator('.outcome').textContent()).to.equal('übermittelt');
+    await expectAccessible(page, '04b-uebermittlungen');
+    const art15 = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Auskunft nach Art. 15 DSGVO herunterladen' }).click();
+    const art15File = await art15;
+    expect(art15File.suggestedFilename()).to.match(/^auskunft-art15-[0-9-]{10}\.json$/);
+    const art15Json = JSON.parse(readFileSync(await art15File.path(), 'utf8')) as { transfers: unknown[] };
+    expect(art15Json.transfers.length).to.equal(2); // the refusal before the consent, and the release
+    await page.getByRole('link', { name: 'Meine Einwilligungen' }).click();
+
     await page.getByRole('link', { name: 'Einzelheiten und Quittung' }).first().click();
     await expectAccessible(page, '05-einwilligung-quittung');
     const download = page.waitForEvent('download');
@@ -227,6 +248,106 @@ describe('portal in the browser', function () {
     const citizenPage = await page.goto(`${g.url}/meine-daten`);
     expect(citizenPage?.status()).to.equal(403);
   });
+  it('a citizen previews evidence held for her, sees exactly what would be released, and rejects it', async () => {
+    const consent = await g.request('POST', '/v1/me/consents', {
+      bearer: await g.citizenToken(ERIKA),
+      json: { consumer: ELTERNGELDSTELLE, evidenceTypes: ['geburtsurkunde'], purpose: 'elterngeld-antrag' },
+    });
+    expect(consent.status).to.equal(201);
+    const xml = signXoevRequest(
+      { signer: exampleSigner(ELTERNGELDSTELLE), clock: g.clock },
+      { to: { id: GATEWAY_ID, name: 'Once-Only Gateway (Demo)' }, messageId: randomUUID() },
+      {
+        evidenceType: 'geburtsurkunde',
+        provider: STANDESAMT,
+        subjectIdnr: ERIKA,
+        purpose: 'elterngeld-antrag',
+        procedure: { reference: 'EG-2026/0815' },
+        actor: 'sachbearbeitung-3',
+      },
+    );
+    const held = await g.request('POST', '/v1/evidence-requests', {
+      body: xml,
+      contentType: 'application/xml',
+    });
+    expect(held.status, held.text).to.equal(202);
+    const exchangeId = String(held.json!['exchangeId']);
+    const api = await g.request('GET', '/v1/me/previews', { bearer: await g.citizenToken(ERIKA) });
+    const data = (api.json!['previews'] as { data: Record<string, unknown> }[])[0]!.data;
+
+    await logIn(ERIKA);
+    await page.getByRole('link', { name: 'Vorschau' }).click();
+    await page.waitForURL(`${g.url}/meine-daten/vorschau`);
+    const card = page.locator('section.card');
+    expect(await card.count()).to.equal(1);
+    for (const [key, value] of Object.entries(data)) {
+      if (typeof value !== 'string') continue;
+      expect(await card.locator('div.evidence').textContent(), key).to.contain(value);
+    }
+    await expectAccessible(page, '12-vorschau');
+    await page.getByRole('button', { name: /^Ablehnen: / }).click();
+    await page.getByRole('status').waitFor();
+    expect(await page.getByRole('status').textContent()).to.contain('abgelehnt');
+    expect(await page.locator('section.card').count()).to.equal(0);
+    await expectAccessible(page, '13-vorschau-abgelehnt');
+    const polled = await g.request('GET', `/v1/evidence-requests/${exchangeId}`, {
+      bearer: await g.agencyToken(ELTERNGELDSTELLE),
+    });
+    expect(polled.json).to.include({ status: 'withheld', code: 'ERR_PREVIEW_REJECTED' });
+    await page.getByRole('link', { name: 'Übermittlungen' }).click();
+    expect(await page.locator('#transfers tbody tr').first().textContent()).to.contain('zurückgehalten');
+  });
+
+  it('a DPO filters the log, opens a transfer and sees it verified, exports CSV, and reads the charts and Art. 30 records', async () => {
+    await g.sendJws(await g.signRequest());
+    await g.sendJws(await g.signRequest({ subject: { idnr: MAX }, jti: randomUUID() }));
+    await logIn('dpo');
+    await page.getByRole('link', { name: 'Übermittlungsprotokoll' }).first().click();
+    await page.waitForURL(`${g.url}/dpo/uebermittlungen`);
+    await expectAccessible(page, '14-dpo-protokoll');
+    await page.getByLabel('Ergebnis').selectOption('released');
+    await page.getByLabel('Empfänger').selectOption(WOHNGELDSTELLE);
+    await page.getByRole('button', { name: 'Anzeigen' }).click();
+    await page.waitForURL((url) => url.searchParams.get('outcome') === 'released');
+    const rows = page.locator('#transfer-list tbody tr');
+    expect(await rows.count()).to.be.greaterThan(0);
+    for (const text of await rows.allTextContents()) expect(text).to.contain('übermittelt');
+    await expectAccessible(page, '15-dpo-protokoll-gefiltert');
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'CSV' }).click();
+    const csv = readFileSync(await (await download).path(), 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(csv[0]).to.match(/^"index","time","exchangeId","outcome"/);
+    expect(csv.length - 1).to.equal(await rows.count());
+
+    await rows
+      .first()
+      .getByRole('link', { name: /^Prüfen/ })
+      .click();
+    await page.locator('#verified').waitFor();
+    expect(await page.locator('#verified').getAttribute('class')).to.equal('notice');
+    expect(await page.locator('#verified').textContent()).to.contain('Verifiziert');
+    await expectAccessible(page, '16-dpo-uebermittlung-verifiziert');
+
+    await page.getByRole('link', { name: 'Statistik' }).click();
+    await page.locator('#chart-outcome').waitFor();
+    expect(await page.locator('#chart-outcome rect').count()).to.be.greaterThan(0);
+    expect(await page.locator('#table-code').textContent()).to.contain('ERR_CONSENT_MISSING');
+    await expectAccessible(page, '17-dpo-statistik');
+
+    await page.getByRole('link', { name: 'Verarbeitungsverzeichnis' }).click();
+    await page.locator('section.card').first().waitFor();
+    await expectAccessible(page, '18-dpo-verarbeitungsverzeichnis');
+
+    await page.getByRole('link', { name: 'Übersicht', exact: true }).first().click();
+    await page.getByRole('button', { name: 'Protokoll jetzt prüfen' }).click();
+    await page.waitForURL(`${g.url}/dpo`);
+    expect(await page.locator('#verification-result').textContent()).to.contain('in Ordnung');
+    await expectAccessible(page, '19-dpo-pruefung');
+  });
+
   it('a citizen opens an agency’s consent request from its approval URL, reads the notice and consents', async () => {
     const returnUrl = 'https://elterngeld.beispielkreis.example/antrag/einwilligung';
     const iat = Math.floor(Date.now() / 1000);

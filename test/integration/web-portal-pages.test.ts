@@ -369,7 +369,7 @@ describe('web portal pages over HTTP', function () {
       const exchangeId = String(released.json!['exchangeId']);
       const dpo = await loginAs(g.url, 'dpo');
       const overview = await dpo.get('/dpo');
-      expect(overview.text).to.match(/id="verification-result">\s*<span class="mark-ok">/); // at startup
+      expect(overview.text).to.match(/id="verification-result">\s*<span class="mark-ok"\s*>/); // at startup
       const csrf = WebClient.csrfOf(overview.text);
 
       const db = new Database(join(g.dataDir, 'gateway.db'));
@@ -390,7 +390,7 @@ describe('web portal pages over HTTP', function () {
       expect([run.status, run.location]).to.deep.equal([303, '/dpo']);
       const after = await dpo.get('/dpo');
       expect(after.text).to.match(
-        /id="verification-result">\s*<span class="mark-bad"\s*>✗ fehlgeschlagen: leaf-hash-mismatch/,
+        /id="verification-result">\s*<span class="mark-bad"\s*>\s*✗\s+fehlgeschlagen: leaf-hash-mismatch/,
       );
     });
   });

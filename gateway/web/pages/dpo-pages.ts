@@ -228,12 +228,25 @@ function mark(lang: Lang, ok: boolean | 'purged'): Html {
     : html`<span class="mark-bad">✗ ${t('detail.bad')}</span>`;
 }
 
-export function transferDetailPage(frame: DpoFrame, detail: TransferDetail, check: TransferCheck): string {
+export function transferDetailPage(
+  frame: DpoFrame,
+  detail: TransferDetail,
+  check: TransferCheck,
+  participantName: (id: string) => string | undefined,
+): string {
   const { lang } = frame;
   const t = translator(lang);
   const { checkpoint } = detail;
-  const named = (value: unknown): Html =>
-    typeof value === 'string' ? html`<code>${value}</code>` : participantText(value as Party | undefined);
+  const named = (id: string | undefined): Html => {
+    if (id === undefined) return html``;
+    const name = participantName(id);
+    return participantText(name === undefined ? { id } : { id, name });
+  };
+  const coded = (kind: CodeKind, code: string | undefined): Html => {
+    if (code === undefined) return html``;
+    const text = codeLabel(lang, kind, code);
+    return text === code ? html`<code>${code}</code>` : html`${text} (<code>${code}</code>)`;
+  };
   const records = detail.records.map((r, i) => {
     const c = check.records[i]!;
     const rec = r.record;
@@ -255,9 +268,9 @@ export function transferDetailPage(frame: DpoFrame, detail: TransferDetail, chec
                 <dt>${t('transfers.provider')}</dt>
                 <dd>${named(rec.provider)}</dd>
                 <dt>${t('consents.evidence')}</dt>
-                <dd>${rec.evidenceType ?? ''}</dd>
+                <dd>${coded('evidence', rec.evidenceType)}</dd>
                 <dt>${t('consents.purpose')}</dt>
-                <dd>${rec.purpose ?? ''}</dd>
+                <dd>${coded('purpose', rec.purpose)}</dd>
                 <dt>${t('transfers.legalBasis')}</dt>
                 <dd>${rec.legalBasis ?? ''}</dd>
                 <dt>${t('request.reference')}</dt>

@@ -201,11 +201,16 @@ describe('web: pages', () => {
       checkpoint: { treeSize: 1, rootHash: IMG, time: '2026-01-01T10:00:00Z', jws: SCRIPT },
       records: [{ index: 0, leafHash: SCRIPT, record, inclusionProof: [IMG] }],
     };
-    const detailPage = transferDetailPage(dpoFrame, detail, {
-      verified: false,
-      checkpoint: false,
-      records: [{ index: 0, leaf: false, proof: false }],
-    });
+    const detailPage = transferDetailPage(
+      dpoFrame,
+      detail,
+      {
+        verified: false,
+        checkpoint: false,
+        records: [{ index: 0, leaf: false, proof: false }],
+      },
+      () => IMG,
+    );
     expectNoMarkupFromData(detailPage);
     expect(detailPage).to.contain('id="verified" class="problem"');
     const stats = statisticsPage(dpoFrame, {
