@@ -90,6 +90,21 @@ describe('web portal pages over HTTP', function () {
       expect(maxPage.text).to.not.contain('übermittelt</span>');
     });
 
+    it('shows an Aktenzeichen with markup as text to the citizen and the DPO', async () => {
+      const reference = 'WG-<script>alert(1)</script><img src=x onerror=alert(2)>';
+      const answer = await g.sendJws(await g.signRequest({ procedure: { reference } }));
+      expect(answer.status, answer.text).to.equal(200);
+      const escaped = 'WG-&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;';
+      const citizen = await (await loginAs(g.url, ERIKA)).get('/meine-daten/uebermittlungen');
+      const dpo = await loginAs(g.url, 'dpo');
+      const list = await dpo.get('/dpo/uebermittlungen');
+      const detail = await dpo.get(`/dpo/uebermittlungen/${String(answer.json!['exchangeId'])}`);
+      for (const page of [citizen, list, detail]) {
+        expect(page.text).to.contain(escaped);
+        expect(page.text).to.not.match(/<script|<img/);
+      }
+    });
+
     it('downloads the Art. 15 export as a JSON attachment about the signed-in citizen only', async () => {
       await g.sendJws(await g.signRequest());
       const erika = await loginAs(g.url, ERIKA);
