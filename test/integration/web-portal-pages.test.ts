@@ -305,6 +305,30 @@ describe('web portal pages over HTTP', function () {
       expect(Math.min(...indexes(first.text))).to.be.greaterThan(Math.max(...indexes(second.text)));
     });
 
+    it('shows a DPO limited to one agency only that agency’s transfers, everywhere, and no verify button', async () => {
+      expect((await g.sendJws(await g.signRequest())).status).to.equal(200); // Wohngeldstelle
+      const other = await heldForPreview(); // Elterngeldstelle ↔ Standesamt
+      const dpo = await loginAs(g.url, 'dpo-wohngeld');
+      const overview = await dpo.get('/dpo');
+      expect(overview.text).to.contain('ags:09999001').and.not.contain('action="/dpo/pruefung"');
+      const csrf = WebClient.csrfOf(overview.text);
+      const run = await dpo.post('/dpo/pruefung', { _csrf: csrf });
+      expect([run.status, WebClient.codeOf(run.text)]).to.deep.equal([403, 'ERR_FORBIDDEN']);
+
+      const list = await dpo.get('/dpo/uebermittlungen?outcome=awaiting-citizen');
+      expect(list.text).to.contain('id="no-transfers"');
+      const all = await dpo.get('/dpo/uebermittlungen');
+      expect(all.text.match(/<tr>/g)?.length).to.equal(2);
+      expect(all.text).to.not.contain(other);
+      const detail = await dpo.get(`/dpo/uebermittlungen/${other}`);
+      expect([detail.status, WebClient.codeOf(detail.text)]).to.deep.equal([404, 'ERR_NOT_FOUND']);
+      const csv = await dpo.get('/dpo/uebermittlungen/export?format=jsonl&outcome=awaiting-citizen');
+      expect(csv.text).to.equal('');
+      const stats = await dpo.get('/dpo/statistik');
+      expect(stats.text).to.contain('<p id="stats-total">1 ');
+      expect(stats.text).to.not.contain('Antrag auf Elterngeld');
+    });
+
     it('answers bad filters with 400 and the code on the page, never a stack or SQL', async () => {
       const dpo = await loginAs(g.url, 'dpo');
       for (const [query, code] of [

@@ -37,6 +37,12 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
   // `roles` as in the API bearer tokens (create-bearer-verifier.ts), `role` as a single-valued claim for relying
   // parties that expect one; the portal accepts either.
   { login: 'dpo', name: 'Demo DPO', claims: { roles: ['dpo'], role: 'dpo' } },
+  // A DPO of one agency: sees only transfers in which the Wohngeldstelle is consumer or provider.
+  {
+    login: 'dpo-wohngeld',
+    name: 'Datenschutz Wohngeldstelle',
+    claims: { roles: ['dpo'], role: 'dpo', participants: ['ags:09999001'] },
+  },
 ];
 
 /** The demo accounts' password: demo material, printed in the README. */
