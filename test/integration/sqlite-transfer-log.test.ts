@@ -180,6 +180,36 @@ describe('SqliteTransferLogStore', () => {
   });
 
   describe('verifyStored', () => {
+    it('lets the event loop run between pages, so a verification does not stop a serving gateway', async () => {
+      const { store, log } = openLog();
+      await store.append(Array.from({ length: 20_000 }, () => sampleRecord())); // three pages of leaves
+      await log.checkpoint();
+      // A counter that moves once per turn of the event loop, read whenever the verification takes a page.
+      let turns = 0;
+      let spinning = true;
+      const spin = () => {
+        turns++;
+        if (spinning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const seen: number[] = [];
+      const pages = store.iterateLeafPages.bind(store);
+      store.iterateLeafPages = async function* (from: number) {
+        for await (const page of pages(from)) {
+          seen.push(turns);
+          yield page;
+        }
+      };
+      try {
+        expect(await log.verifyStored()).to.deep.include({ ok: true, size: 20_000 });
+      } finally {
+        spinning = false;
+      }
+      expect(seen.length).to.equal(3);
+      // Between two pages the loop turned at least once (an async iterator alone would only run microtasks).
+      for (let i = 1; i < seen.length; i++) expect(seen[i]! - seen[i - 1]!, `page ${i}`).to.be.greaterThan(0);
+    });
+
     it('names the record edited through a side connection', async () => {
       const { log, records } = await filledLog(40);
       const edited = JSON.stringify({ ...records[17]!, purpose: 'something-else' });
@@ -388,6 +418,38 @@ describe('SqliteTransferLogStore', () => {
         outcome: 'released',
         subject_ref: 'subject-x',
       });
+    });
+  });
+  describe('countTransfers', () => {
+    it('counts final records per UTC hour, outcome, purpose and code across several query windows, for a period and a participant', async () => {
+      const { store } = openLog();
+      const day = (d: number, h: number) => new Date(Date.UTC(2026, 0, d, h, 30)).toISOString();
+      const records: TransferRecord[] = [];
+      for (let d = 1; d <= 10; d++) {
+        records.push(sampleRecord({ time: day(d, 9), outcome: 'intent' }));
+        records.push(sampleRecord({ time: day(d, 9) }));
+        records.push(sampleRecord({ time: day(d, 9), consumer: 'ags:09999002', purpose: 'elterngeld' }));
+        records.push(sampleRecord({ time: day(d, 23), outcome: 'refused', code: 'ERR_CONSENT_MISSING' }));
+      }
+      await store.append(records);
+      const all = await store.countTransfers({ from: day(1, 0), to: day(11, 0) });
+      const total = (rows: typeof all, match: (r: (typeof all)[number]) => boolean) =>
+        rows.filter(match).reduce((sum, r) => sum + r.count, 0);
+      expect(total(all, () => true)).to.equal(30); // intent is not final
+      expect(total(all, (r) => r.outcome === 'refused' && r.code === 'ERR_CONSENT_MISSING')).to.equal(10);
+      expect(total(all, (r) => r.purpose === 'elterngeld')).to.equal(10);
+      expect(all.find((r) => r.hour === '2026-01-05T23')).to.deep.include({ outcome: 'refused', count: 1 });
+      // Every (hour, outcome, purpose, code) once, although the period spans four query windows.
+      const keys = all.map((r) => `${r.hour}|${r.outcome}|${r.purpose}|${r.code}`);
+      expect(new Set(keys).size).to.equal(keys.length);
+      const part = await store.countTransfers({ from: day(3, 0), to: day(5, 0) });
+      expect(total(part, () => true)).to.equal(6);
+      const limited = await store.countTransfers({
+        from: day(1, 0),
+        to: day(11, 0),
+        participants: ['ags:09999002'],
+      });
+      expect(total(limited, () => true)).to.equal(10);
     });
   });
 });

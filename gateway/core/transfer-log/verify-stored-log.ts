@@ -180,6 +180,10 @@ export async function verifyStoredLog(
     };
 
     for await (const page of pages) {
+      // Between pages, let timers and sockets run: a verification of a million leaves while the gateway serves
+      // (a DPO asked for one) must not stop the exchanges for seconds. An async iterator alone yields only to
+      // microtasks.
+      await new Promise((resolve) => setImmediate(resolve));
       for (const [index, hash, record] of page) {
         const step = visit(index, hash, record);
         if (step === undefined) continue;
