@@ -81,7 +81,7 @@ describe('web portal pages over HTTP', function () {
         .to.contain('Wohngeldstelle')
         .and.contain('Meldebescheinigung')
         .and.contain('übermittelt');
-      expect(page.text).to.contain('familienname');
+      expect(page.text).to.contain('Familienname');
       expect(page.text).to.not.contain('Es lag keine Einwilligung vor.'); // Max's refusal is not Erika's
 
       const max = await loginAs(g.url, MAX);
@@ -141,7 +141,7 @@ describe('web portal pages over HTTP', function () {
       const item = (api.json!['previews'] as { exchangeId: string; data: Record<string, unknown> }[])[0]!;
       expect(item.exchangeId).to.equal(exchangeId);
       for (const [key, value] of Object.entries(item.data)) {
-        expect(page.text).to.contain(`<dt>${key}</dt>`);
+        expect(page.text).to.contain(`<dt data-field="${key}">`);
         if (typeof value === 'string') expect(page.text).to.contain(value);
       }
       const csrf = WebClient.csrfOf(page.text);

@@ -74,7 +74,7 @@ export function transfersPage(frame: ConsentFrame, transfers: readonly MyTransfe
               : html`<br /><span class="hint">${t('transfers.legalBasis')}: ${x.legalBasis}</span>`
           }
         </td>
-        <td>${(x.fields ?? []).join(', ')}</td>
+        <td>${(x.fields ?? []).map((f) => fieldLabel(lang, f)).join(', ')}</td>
         <td>${outcomeText(lang, x.outcome, x.code)}</td>
       </tr>`,
   );
@@ -117,23 +117,31 @@ export function transfersPage(frame: ConsentFrame, transfers: readonly MyTransfe
   });
 }
 
-/** Evidence content as nested description lists: keys and values are text, never markup. */
-function dataList(value: unknown): Html {
+/**
+ * Evidence content as nested description lists, each key with its catalogue label where there is one (the key
+ * itself otherwise, kept in `data-field`): keys and values are text, never markup.
+ */
+function dataList(lang: Lang, value: unknown): Html {
   if (value === null || value === undefined) return html`–`;
   if (Array.isArray(value))
     return html`<ul>
-      ${value.map((v) => html`<li>${dataList(v)}</li>`)}
+      ${value.map((v) => html`<li>${dataList(lang, v)}</li>`)}
     </ul>`;
   if (typeof value === 'object') {
     return html`<dl class="data">
       ${Object.entries(value as Record<string, unknown>).map(
         ([key, v]) =>
-          html`<dt>${key}</dt>
-            <dd>${dataList(v)}</dd>`,
+          html`<dt data-field="${key}">${fieldLabel(lang, key)}</dt>
+            <dd>${dataList(lang, v)}</dd>`,
       )}
     </dl>`;
   }
   return html`${String(value)}`;
+}
+
+/** A data item's name for people: its catalogue label, else the item's own name. */
+export function fieldLabel(lang: Lang, field: string): string {
+  return translateOptional(lang, `field.${field}`) ?? field;
 }
 
 export function previewsPage(
@@ -166,7 +174,7 @@ export function previewsPage(
           <dd>${timeElement(lang, p.decideBy)}</dd>
         </dl>
         <h3>${t('previews.content')}</h3>
-        <div class="evidence">${dataList(p.data)}</div>
+        <div class="evidence">${dataList(lang, p.data)}</div>
         <form method="post" action="/meine-daten/vorschau/${p.exchangeId}" class="decision">
           <input type="hidden" name="_csrf" value="${user.csrf}" />
           <button
