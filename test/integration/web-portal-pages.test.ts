@@ -195,6 +195,37 @@ describe('web portal pages over HTTP', function () {
       expect(await previewState(ERIKA, exchangeId)).to.equal('pending');
     });
 
+    it('sends the new pages and the preview decision to the login once the session has idled out, nothing changed', async () => {
+      const exchangeId = await heldForPreview();
+      const erika = await loginAs(g.url, ERIKA);
+      const transfers = await erika.get('/meine-daten/uebermittlungen');
+      expect(transfers.text).to.contain('href="/meine-daten/vorschau"'); // the held exchange links to its preview
+      const csrf = WebClient.csrfOf(transfers.text);
+      g.clock.advance(16 * 60 * 1000); // idle timeout 15 min
+      try {
+        for (const path of [
+          '/meine-daten/uebermittlungen',
+          '/meine-daten/vorschau',
+          '/meine-daten/auskunft',
+          '/meine-daten/einwilligungsanfragen',
+        ]) {
+          const page = await erika.get(path);
+          expect([page.status, page.location], path).to.deep.equal([
+            303,
+            `/auth/login?returnTo=${encodeURIComponent(path)}`,
+          ]);
+        }
+        const post = await erika.post(`/meine-daten/vorschau/${exchangeId}`, {
+          _csrf: csrf,
+          decision: 'approve',
+        });
+        expect([post.status, post.location]).to.deep.equal([303, '/auth/login']);
+      } finally {
+        g.clock.advance(-16 * 60 * 1000);
+      }
+      expect(await previewState(ERIKA, exchangeId)).to.equal('pending');
+    });
+
     it('lists the consent requests addressed to me with a link to answer each', async () => {
       const iat = Math.floor(g.clock.nowMs() / 1000);
       const { signCompactJws } = await import('../../gateway/core/envelope/index.js');

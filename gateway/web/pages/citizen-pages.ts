@@ -41,7 +41,9 @@ export interface MyConsentRequestView {
 function outcomeText(lang: Lang, outcome: string, code: string | undefined): Html {
   const t = translator(lang);
   const reason = code === undefined ? undefined : (translateOptional(lang, `refusal.${code}`) ?? code);
-  return html`<span class="outcome outcome-${outcome}">${codeLabel(lang, 'outcome', outcome)}</span>${
+  const text = codeLabel(lang, 'outcome', outcome);
+  const shown = outcome === 'awaiting-citizen' ? html`<a href="/meine-daten/vorschau">${text}</a>` : text;
+  return html`<span class="outcome outcome-${outcome}">${shown}</span>${
       reason === undefined ? '' : html`<br /><span class="hint">${t('transfers.reason')}: ${reason}</span>`
     }`;
 }
