@@ -313,6 +313,15 @@ describe('portal in the browser', function () {
     expect(await rows.count()).to.be.greaterThan(0);
     for (const text of await rows.allTextContents()) expect(text).to.contain('übermittelt');
     await expectAccessible(page, '15-dpo-protokoll-gefiltert');
+    // The language switch keeps the page and its filter.
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForURL((url) => url.searchParams.get('lang') === 'en');
+    expect(new URL(page.url()).searchParams.get('outcome')).to.equal('released');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Transfer log');
+    expect(await page.locator('html').getAttribute('lang')).to.equal('en');
+    await expectAccessible(page, '15b-dpo-transfer-log-english');
+    await page.getByRole('link', { name: 'Deutsch' }).click();
+    await page.waitForURL((url) => url.searchParams.get('lang') === 'de');
 
     const download = page.waitForEvent('download');
     await page.getByRole('link', { name: 'CSV' }).click();
