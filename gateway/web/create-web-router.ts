@@ -583,8 +583,17 @@ export function createWebRouter(options: WebRouterOptions): Router {
         throw new GatewayError('ERR_FORBIDDEN', 'only a DPO without limits verifies the whole log');
       }
       const run = services.verification.run('dpo');
-      run.catch((error: unknown) =>
-        logger.error({ event: 'log.verify_failed', err: error }, 'log.verify_failed'),
+      // A log that does not verify is an incident for the operators too, not only a line on the DPO's page.
+      run.then(
+        (result) => {
+          if (!result.ok) {
+            logger.error(
+              { event: 'log.verify_mismatch', reason: result.reason, firstBadIndex: result.firstBadIndex },
+              'log.verify_mismatch: the stored transfer log does not verify',
+            );
+          }
+        },
+        (error: unknown) => logger.error({ event: 'log.verify_failed', err: error }, 'log.verify_failed'),
       );
       // A small log is verified before the page comes back; a large one goes on while the page says so.
       await Promise.race([run.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 /**
  * Starts the whole demo gateway as `oog start --demo` would (gateway/main.ts): real HTTP on port 0, a real
  * SQLite data dir in a temp folder, real signatures with the example keys, the demo identity provider and the
@@ -60,6 +61,8 @@ export interface StartTestGatewayOptions {
   /** An existing data dir (restart on the same data); default a new temp dir. */
   readonly dataDir?: string;
   readonly clock?: TestClock;
+  /** Where the gateway logs; default a silent logger. */
+  readonly logger?: Logger;
 }
 
 export interface HttpAnswer {
@@ -213,7 +216,7 @@ export async function startTestGateway(options: StartTestGatewayOptions = {}): P
     );
     gateway = await startGateway(config, {
       clock,
-      logger: createLogger({ level: 'silent' }),
+      logger: options.logger ?? createLogger({ level: 'silent' }),
       demoPorts: { meldebehoerde: 0, standesamt: 0, idp: 0 },
       endpointOverrides: provider ? { [MELDEBEHOERDE]: provider.url } : {},
     });

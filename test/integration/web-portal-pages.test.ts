@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { signXoevRequest } from '../../gateway/core/envelope/xoev/index.js';
 import {
   ELTERNGELDSTELLE,
@@ -435,6 +436,12 @@ describe('web portal pages over HTTP', function () {
     });
 
     it('marks a transfer not verified, and a log verification failed, after a record was changed in the database', async () => {
+      // Its own gateway, whose log lines the test reads: a failed verification is an incident for operators too.
+      await g.close();
+      const lines: string[] = [];
+      g = await startTestGateway({
+        logger: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }),
+      });
       const released = await g.sendJws(await g.signRequest());
       const exchangeId = String(released.json!['exchangeId']);
       const dpo = await loginAs(g.url, 'dpo');
@@ -462,6 +469,10 @@ describe('web portal pages over HTTP', function () {
       expect(after.text).to.match(
         /id="verification-result">\s*<span class="mark-bad"\s*>\s*✗\s+fehlgeschlagen: leaf-hash-mismatch/,
       );
+      const alert = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l['event'] === 'log.verify_mismatch');
+      expect(alert).to.include({ level: 50, reason: 'leaf-hash-mismatch' });
     });
   });
 });
