@@ -51,6 +51,8 @@ export interface Config {
   readonly previewSweepS: number;
   /** OOG_PURGE_INTERVAL_S: seconds between retention purges of the transfer log; 0 turns the schedule off */
   readonly purgeIntervalS: number;
+  /** OOG_VERIFY_INTERVAL_S: seconds between full verifications of the stored log; 0 turns the schedule off */
+  readonly verifyIntervalS: number;
   /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
@@ -125,6 +127,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/previewCollectS': 'OOG_PREVIEW_COLLECT_S',
   '/previewSweepS': 'OOG_PREVIEW_SWEEP_S',
   '/purgeIntervalS': 'OOG_PURGE_INTERVAL_S',
+  '/verifyIntervalS': 'OOG_VERIFY_INTERVAL_S',
   '/idp/issuer': 'OOG_IDP_ISSUER',
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
@@ -232,6 +235,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewCollectS: integer(read(env, 'OOG_PREVIEW_COLLECT_S')),
     previewSweepS: integer(read(env, 'OOG_PREVIEW_SWEEP_S')),
     purgeIntervalS: integer(read(env, 'OOG_PURGE_INTERVAL_S')),
+    verifyIntervalS: integer(read(env, 'OOG_VERIFY_INTERVAL_S')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
@@ -303,6 +307,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewCollectS: 86_400,
     previewSweepS: 60,
     purgeIntervalS: 3600,
+    verifyIntervalS: 86_400,
     logLevel: 'info',
     ...merged,
     dataDir,

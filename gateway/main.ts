@@ -236,6 +236,30 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       verify: () => transferLog.verifyStored(),
       store: new SqliteVerificationRunStore(db),
       clock,
+      onRun: (run) => {
+        if (run.ok) {
+          logger.info(
+            {
+              event: 'log.verified',
+              trigger: run.trigger,
+              size: run.size,
+              ms: run.finishedAt - run.startedAt,
+            },
+            'log.verified',
+          );
+        } else {
+          // The log does not match its signed checkpoint: an incident for operators, not only a line for the DPO.
+          logger.error(
+            {
+              event: 'log.verify_mismatch',
+              trigger: run.trigger,
+              reason: run.reason,
+              firstBadIndex: run.firstBadIndex,
+            },
+            'log.verify_mismatch: the stored transfer log does not verify',
+          );
+        }
+      },
     });
     const check = await verificationRuns.run('startup');
     if (!check.ok) {
@@ -244,6 +268,18 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           check.firstBadIndex === undefined ? '' : ` at index ${check.firstBadIndex}`
         }); run 'oog log verify' and restore the store before starting`,
       );
+    }
+
+    if (config.verifyIntervalS > 0) {
+      const timer = setInterval(() => {
+        verificationRuns
+          .run('schedule')
+          .catch((error: unknown) =>
+            logger.error({ event: 'log.verify_failed', err: error }, 'log.verify_failed'),
+          );
+      }, config.verifyIntervalS * 1000);
+      timer.unref();
+      closers.push(() => clearInterval(timer));
     }
 
     if (config.purgeIntervalS > 0) {

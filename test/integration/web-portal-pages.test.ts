@@ -435,6 +435,41 @@ describe('web portal pages over HTTP', function () {
         expect(page.text).to.contain(`id="activity-${activity.policy.id}"`);
     });
 
+    it('verifies the log on schedule (OOG_VERIFY_INTERVAL_S) and shows a failed scheduled run on the overview', async () => {
+      await g.close();
+      const lines: Record<string, unknown>[] = [];
+      g = await startTestGateway({
+        config: { verifyIntervalS: 1 },
+        logger: pino(
+          { level: 'info' },
+          { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+        ),
+      });
+      const waitFor = async (match: (l: Record<string, unknown>) => boolean) => {
+        for (let i = 0; i < 50 && !lines.some(match); i++) await new Promise((r) => setTimeout(r, 100));
+        return lines.find(match);
+      };
+      expect(await waitFor((l) => l['event'] === 'log.verified' && l['trigger'] === 'schedule')).to.not.equal(
+        undefined,
+      );
+      const released = await g.sendJws(await g.signRequest());
+      const db = new Database(join(g.dataDir, 'gateway.db'));
+      try {
+        db.prepare(
+          `UPDATE transfer_log SET record = replace(record, '"wohngeld-antrag"', '"wohngeld-antrag-x"')
+           WHERE json_extract(record, '$.exchangeId') = ?`,
+        ).run(String(released.json!['exchangeId']));
+      } finally {
+        db.close();
+      }
+      const alarm = await waitFor((l) => l['event'] === 'log.verify_mismatch');
+      expect(alarm).to.include({ level: 50, trigger: 'schedule', reason: 'leaf-hash-mismatch' });
+      const overview = await (await loginAs(g.url, 'dpo')).get('/dpo');
+      expect(overview.text)
+        .to.contain('regelmäßige Prüfung')
+        .and.match(/class="mark-bad"/);
+    });
+
     it('marks a transfer not verified, and a log verification failed, after a record was changed in the database', async () => {
       // Its own gateway, whose log lines the test reads: a failed verification is an incident for operators too.
       await g.close();

@@ -6,8 +6,8 @@
  */
 import type { StoredLogVerification } from './verify-stored-log.js';
 
-/** Why a run happened: the check before the gateway serves, or a DPO asking for one. */
-export type VerificationTrigger = 'startup' | 'dpo';
+/** Why a run happened: the check before the gateway serves, the schedule, or a DPO asking for one. */
+export type VerificationTrigger = 'startup' | 'schedule' | 'dpo';
 
 export interface VerificationRun extends StoredLogVerification {
   readonly trigger: VerificationTrigger;
@@ -32,6 +32,8 @@ export function createVerificationRuns(deps: {
   readonly verify: () => Promise<StoredLogVerification>;
   readonly store: VerificationRunStore;
   readonly clock: { nowMs(): number };
+  /** Told of every recorded run (to raise an alarm when one fails). */
+  readonly onRun?: (run: VerificationRun) => void;
 }): VerificationRuns {
   let current: Promise<VerificationRun> | undefined;
   return {
@@ -42,6 +44,7 @@ export function createVerificationRuns(deps: {
           const result = await deps.verify();
           const run: VerificationRun = { ...result, trigger, startedAt, finishedAt: deps.clock.nowMs() };
           await deps.store.add(run);
+          deps.onRun?.(run);
           return run;
         } finally {
           current = undefined;
