@@ -357,12 +357,21 @@ export function createWebRouter(options: WebRouterOptions): Router {
   router.get(
     '/meine-daten',
     page('citizen', async (req, res, session) => {
-      const consents = await services.consents.list(session.user.idnr!);
+      const idnr = session.user.idnr!;
+      const [consents, requests, previews] = await Promise.all([
+        services.consents.list(idnr),
+        services.consentRequests.listMine(idnr),
+        services.previews.list(idnr),
+      ]);
       const ok = req.query['ok'];
       res.type('html').send(
         consentsPage(consentFrame(req, res, session), {
           consents,
           options: services.consentOptions(),
+          waiting: {
+            requests: requests.filter((r) => r['status'] === 'requested').length,
+            previews: previews.filter((p) => p.state === 'pending').length,
+          },
           ...(ok === 'given' || ok === 'withdrawn' ? { notice: ok } : {}),
         }),
       );

@@ -276,7 +276,8 @@ describe('portal in the browser', function () {
     const data = (api.json!['previews'] as { data: Record<string, unknown> }[])[0]!.data;
 
     await logIn(ERIKA);
-    await page.getByRole('link', { name: 'Vorschau' }).click();
+    // Her start page says what waits for her.
+    await page.getByRole('link', { name: 'Nachweise in der Vorschau: 1' }).click();
     await page.waitForURL(`${g.url}/meine-daten/vorschau`);
     const card = page.locator('section.card');
     expect(await card.count()).to.equal(1);

@@ -87,10 +87,8 @@ export function transfersPage(frame: ConsentFrame, transfers: readonly MyTransfe
     title: t('transfers.title'),
     body: html`<h1>${t('transfers.title')}</h1>
       <p>${t('transfers.intro')}</p>
-      <p>
-        <a class="button" href="/meine-daten/auskunft" download>${t('transfers.export')}</a>
-        <span class="hint">${t('transfers.exportHint')}</span>
-      </p>
+      <p><a class="button" href="/meine-daten/auskunft" download>${t('transfers.export')}</a></p>
+      <p class="hint">${t('transfers.exportHint')}</p>
       ${
         transfers.length === 0
           ? html`<p>${t('transfers.empty')}</p>`

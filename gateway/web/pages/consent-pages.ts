@@ -38,10 +38,39 @@ export function consentsPage(
     readonly consents: readonly ConsentRecord[];
     readonly options: readonly ConsentOption[];
     readonly notice?: 'given' | 'withdrawn';
+    /** What waits for the citizen elsewhere: open consent requests, evidence waiting for preview. */
+    readonly waiting?: { readonly requests: number; readonly previews: number };
   },
 ): string {
   const { lang, user } = frame;
   const t = translator(lang);
+  const waiting = data.waiting ?? { requests: 0, previews: 0 };
+  const todo =
+    waiting.requests + waiting.previews === 0
+      ? ''
+      : html`<section class="todo" aria-labelledby="todo-title">
+          <h2 id="todo-title">${t('todo.title')}</h2>
+          <ul>
+            ${
+              waiting.requests > 0
+                ? html`<li>
+                    <a href="/meine-daten/einwilligungsanfragen"
+                      >${t('todo.requests', { count: String(waiting.requests) })}</a
+                    >
+                  </li>`
+                : ''
+            }
+            ${
+              waiting.previews > 0
+                ? html`<li>
+                    <a href="/meine-daten/vorschau"
+                      >${t('todo.previews', { count: String(waiting.previews) })}</a
+                    >
+                  </li>`
+                : ''
+            }
+          </ul>
+        </section>`;
   const notice = data.notice
     ? html`<p class="notice" role="status">
         ${t(data.notice === 'given' ? 'consents.given' : 'consents.withdrawn')}
@@ -141,7 +170,7 @@ export function consentsPage(
     user,
     title: t('consents.title'),
     body: html`<h1>${t('consents.title')}</h1>
-      ${notice}
+      ${notice} ${todo}
       <p>${t('consents.intro')}</p>
       ${list}
       <h2>${t('consents.give')}</h2>
