@@ -114,6 +114,7 @@ function filterForm(lang: Lang, form: FilterForm, choices: FilterChoices): Html 
         <input
           id="subject"
           name="subject"
+          type="text"
           inputmode="numeric"
           autocomplete="off"
           pattern="[0-9]{11}"
