@@ -53,6 +53,8 @@ export interface Config {
   readonly purgeIntervalS: number;
   /** OOG_VERIFY_INTERVAL_S: seconds between full verifications of the stored log; 0 turns the schedule off */
   readonly verifyIntervalS: number;
+  /** OOG_UNAUTH_REFUSALS_PER_MIN: refusals of unauthenticated messages logged per source address and minute; 0: all */
+  readonly unauthRefusalsPerMin: number;
   /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
@@ -128,6 +130,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/previewSweepS': 'OOG_PREVIEW_SWEEP_S',
   '/purgeIntervalS': 'OOG_PURGE_INTERVAL_S',
   '/verifyIntervalS': 'OOG_VERIFY_INTERVAL_S',
+  '/unauthRefusalsPerMin': 'OOG_UNAUTH_REFUSALS_PER_MIN',
   '/idp/issuer': 'OOG_IDP_ISSUER',
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
@@ -236,6 +239,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewSweepS: integer(read(env, 'OOG_PREVIEW_SWEEP_S')),
     purgeIntervalS: integer(read(env, 'OOG_PURGE_INTERVAL_S')),
     verifyIntervalS: integer(read(env, 'OOG_VERIFY_INTERVAL_S')),
+    unauthRefusalsPerMin: integer(read(env, 'OOG_UNAUTH_REFUSALS_PER_MIN')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
@@ -308,6 +312,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewSweepS: 60,
     purgeIntervalS: 3600,
     verifyIntervalS: 86_400,
+    unauthRefusalsPerMin: 60,
     logLevel: 'info',
     ...merged,
     dataDir,

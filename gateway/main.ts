@@ -39,7 +39,7 @@ import {
   signXoevRejection,
 } from './core/envelope/xoev/index.js';
 import { EnvelopeError } from './core/envelope/envelope-error.js';
-import { createExchange } from './core/exchange/index.js';
+import { createExchange, createRefusalBudget } from './core/exchange/index.js';
 import type { EvidenceRequest, ExchangeDeps, MessageFormat, PolicyVerdict } from './core/exchange/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
@@ -529,6 +529,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       newId: randomUUID,
       providerTimeoutMs: config.providerTimeoutMs,
       production: !config.demo,
+      ...(config.unauthRefusalsPerMin > 0
+        ? { refusalBudget: createRefusalBudget({ perMinute: config.unauthRefusalsPerMin, clock }) }
+        : {}),
     };
     const exchange = createExchange(deps);
 
@@ -547,12 +550,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     const services: HttpServices = {
       exchange: {
-        async submit({ body, contentType }) {
+        async submit({ body, contentType, source }) {
           const format: MessageFormat = contentType === 'application/xml' ? 'xoev' : 'json';
           const text = body.toString('utf8');
           let released;
           try {
-            released = await exchange.submit(format, text);
+            released = await exchange.submit(format, text, source);
           } catch (error) {
             const claimed = error instanceof EnvelopeError ? error.claimed : undefined;
             const sender =
@@ -576,6 +579,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           return describeExchange(logStore, transferLog, previews, exchangeId, agency);
         },
         renderRefusal(thrown, problem) {
+          // Refused before anyone was authenticated or logged, like a too-large body: problem+json (docs/xoev.md).
+          if (problem.code === 'ERR_RATE_LIMITED') return undefined;
           const sender =
             typeof thrown === 'object' && thrown !== null ? refusedSenders.get(thrown) : undefined;
           if (sender === undefined) return undefined;

@@ -59,8 +59,14 @@ export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: string | undefined;
+  /** For ERR_RATE_LIMITED: seconds until trying again makes sense (the `Retry-After` header). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; status?: number }) {
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options?: { cause?: unknown; status?: number; retryAfterS?: number },
+  ) {
     super(
       detail ? `${code}: ${detail}` : code,
       options?.cause === undefined ? undefined : { cause: options.cause },
@@ -69,6 +75,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.status = options?.status ?? ERROR_CATALOGUE[code].status;
     this.detail = detail;
+    this.retryAfterS = options?.retryAfterS;
   }
 
   get title(): string {

@@ -105,6 +105,7 @@ export function createProblemResponder(rootLogger: Logger): ProblemResponder {
     res.set('Content-Type', PROBLEM_MEDIA_TYPE);
     res.set('Cache-Control', 'no-store');
     if (error.code === 'ERR_AUTH') res.set('WWW-Authenticate', 'Bearer realm="oog"');
+    if (error.retryAfterS !== undefined) res.set('Retry-After', String(error.retryAfterS));
     for (const [name, value] of Object.entries(options.headers ?? {})) res.set(name, value);
     const rendered = options.render?.(problem, error);
     if (rendered !== undefined) {

@@ -16,6 +16,8 @@ export interface EvidenceSubmission {
   readonly contentType: EvidenceMediaType;
   /** The HTTP request id, also in the access log line (not an exchange or message id). */
   readonly requestId: string;
+  /** The sender's network address (the TCP peer). */
+  readonly source: string;
 }
 
 export interface ExchangeService {

@@ -1,4 +1,5 @@
 export { createExchange } from './run-exchange.js';
+export { createRefusalBudget, type BudgetAnswer, type RefusalBudget } from './refusal-budget.js';
 export type { Exchange } from './run-exchange.js';
 export type {
   AwaitingExchange,

@@ -34,7 +34,8 @@ export interface Exchange {
    * Runs one exchange for a message in the given format; resolves with the released evidence and receipt, or, if
    * the policy wants the citizen's preview, with the exchange awaiting the citizen.
    */
-  submit(format: MessageFormat, body: string): Promise<ReleasedExchange | AwaitingExchange>;
+  /** `source`: the sender's network address, for the budget of logged unauthenticated refusals. */
+  submit(format: MessageFormat, body: string, source?: string): Promise<ReleasedExchange | AwaitingExchange>;
 }
 
 /** Builds the exchange use case over its ports (DESIGN.md stages 2–12). */
@@ -79,7 +80,11 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     };
   }
 
-  async function submit(format: MessageFormat, body: string): Promise<ReleasedExchange | AwaitingExchange> {
+  async function submit(
+    format: MessageFormat,
+    body: string,
+    source = 'unknown',
+  ): Promise<ReleasedExchange | AwaitingExchange> {
     const exchangeId = deps.newId();
 
     // Stages 2–5: envelope, trust, freshness, schema, identifiers (the reader for this format).
@@ -90,7 +95,21 @@ export function createExchange(deps: ExchangeDeps): Exchange {
       const refusal = toGatewayError(error);
       const claimed = deps.claimedOf(error);
       // A message that could not even be framed has no sender to speak of: nothing to log.
-      if (claimed) await refuse(baseFromClaimed(exchangeId, format, claimed), refusal);
+      if (claimed) {
+        // Past its address's budget, an unauthenticated message is not logged but answered 429.
+        const spent = deps.refusalBudget?.take(source);
+        if (spent !== undefined && !spent.ok) {
+          throw new GatewayError(
+            'ERR_RATE_LIMITED',
+            'too many refused unauthenticated messages from this address',
+            {
+              cause: error,
+              retryAfterS: spent.retryAfterS,
+            },
+          );
+        }
+        await refuse(baseFromClaimed(exchangeId, format, claimed), refusal);
+      }
       throw refusal;
     }
 

@@ -95,6 +95,8 @@ export interface ForwardedRequestInput {
 }
 
 /** One reader per wire format: verifies the envelope and returns the request (throws GatewayError). */
+import type { RefusalBudget } from './refusal-budget.js';
+
 export type RequestReader = (body: string) => Promise<EvidenceRequest>;
 
 export interface ExchangeDeps {
@@ -134,6 +136,8 @@ export interface ExchangeDeps {
   readonly providerTimeoutMs: number;
   /** True if this gateway serves production registers (a test message is then never released). */
   readonly production: boolean;
+  /** How many refusals of unauthenticated messages are logged per source address; absent: all of them. */
+  readonly refusalBudget?: RefusalBudget;
 }
 
 export interface ReleasedExchange {

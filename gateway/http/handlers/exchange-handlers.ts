@@ -16,7 +16,12 @@ export function createExchangeHandlers(exchange: ExchangeService): Record<string
       const contentType = mediaTypeOf(req) as EvidenceMediaType;
       let result: Awaited<ReturnType<ExchangeService['submit']>>;
       try {
-        result = await exchange.submit({ body, contentType, requestId: String(req.id) });
+        result = await exchange.submit({
+          body,
+          contentType,
+          requestId: String(req.id),
+          source: req.socket.remoteAddress ?? 'unknown',
+        });
       } catch (error) {
         // An XÖV sender gets its refusal in XÖV (docs/xoev.md) unless it asked for problem+json.
         const render = exchange.renderRefusal?.bind(exchange);
