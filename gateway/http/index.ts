@@ -25,5 +25,6 @@ export type {
   PreviewItem,
   PreviewService,
 } from './services.js';
+export { TRANSFER_FILTERS } from './services.js';
 export { toWireConsent } from './handlers/consent-handlers.js';
 export { toWirePreview } from './handlers/preview-handlers.js';

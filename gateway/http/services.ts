@@ -115,6 +115,18 @@ export interface PreviewService {
   decide(subjectIdnr: string, exchangeId: string, decision: 'approve' | 'reject'): Promise<PreviewItem>;
 }
 
+/** The names of the DPO's transfer filters (PROTOCOL.md §4), as query parameters of the API and the portal. */
+export const TRANSFER_FILTERS = [
+  'from',
+  'to',
+  'consumer',
+  'provider',
+  'evidenceType',
+  'purpose',
+  'outcome',
+  'subject',
+] as const;
+
 /** The DPO's transfer filters (PROTOCOL.md §4), already validated against the OpenAPI document. */
 export interface TransferQuery {
   readonly from?: string;

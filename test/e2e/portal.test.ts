@@ -13,7 +13,6 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { fromRoot } from '../../gateway/paths.js';
 import { randomUUID } from 'node:crypto';
 import { signCompactJws } from '../../gateway/core/envelope/index.js';
-import { signXoevRequest } from '../../gateway/core/envelope/xoev/index.js';
 import {
   ELTERNGELDSTELLE,
   ERIKA,
@@ -21,11 +20,11 @@ import {
   GATEWAY_ID,
   LENA,
   MAX,
-  STANDESAMT,
   startTestGateway,
   WOHNGELDSTELLE,
   type TestGateway,
 } from '../helpers/start-test-gateway.js';
+import { askForBirthCertificate } from '../helpers/xoev-requests.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -254,22 +253,7 @@ describe('portal in the browser', function () {
       json: { consumer: ELTERNGELDSTELLE, evidenceTypes: ['geburtsurkunde'], purpose: 'elterngeld-antrag' },
     });
     expect(consent.status).to.equal(201);
-    const xml = signXoevRequest(
-      { signer: exampleSigner(ELTERNGELDSTELLE), clock: g.clock },
-      { to: { id: GATEWAY_ID, name: 'Once-Only Gateway (Demo)' }, messageId: randomUUID() },
-      {
-        evidenceType: 'geburtsurkunde',
-        provider: STANDESAMT,
-        subjectIdnr: ERIKA,
-        purpose: 'elterngeld-antrag',
-        procedure: { reference: 'EG-2026/0815' },
-        actor: 'sachbearbeitung-3',
-      },
-    );
-    const held = await g.request('POST', '/v1/evidence-requests', {
-      body: xml,
-      contentType: 'application/xml',
-    });
+    const held = await askForBirthCertificate(g, ERIKA);
     expect(held.status, held.text).to.equal(202);
     const exchangeId = String(held.json!['exchangeId']);
     const api = await g.request('GET', '/v1/me/previews', { bearer: await g.citizenToken(ERIKA) });

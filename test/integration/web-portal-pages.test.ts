@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { signXoevRequest } from '../../gateway/core/envelope/xoev/index.js';
 import {
   ELTERNGELDSTELLE,
   ERIKA,
@@ -17,12 +16,12 @@ import {
   GATEWAY_ID,
   LENA,
   MAX,
-  STANDESAMT,
   startTestGateway,
   WOHNGELDSTELLE,
   type TestGateway,
 } from '../helpers/start-test-gateway.js';
 import { loginAs, WebClient } from '../helpers/web-client.js';
+import { askForBirthCertificate } from '../helpers/xoev-requests.js';
 
 describe('web portal pages over HTTP', function () {
   this.timeout(60_000);
@@ -42,22 +41,7 @@ describe('web portal pages over HTTP', function () {
       json: { consumer: ELTERNGELDSTELLE, evidenceTypes: ['geburtsurkunde'], purpose: 'elterngeld-antrag' },
     });
     expect(consent.status).to.equal(201);
-    const xml = signXoevRequest(
-      { signer: exampleSigner(ELTERNGELDSTELLE), clock: g.clock },
-      { to: { id: GATEWAY_ID, name: 'Once-Only Gateway (Demo)' }, messageId: randomUUID() },
-      {
-        evidenceType: 'geburtsurkunde',
-        provider: STANDESAMT,
-        subjectIdnr: idnr,
-        purpose: 'elterngeld-antrag',
-        procedure: { reference: 'EG-2026/0815' },
-        actor: 'sachbearbeitung-3',
-      },
-    );
-    const answer = await g.request('POST', '/v1/evidence-requests', {
-      body: xml,
-      contentType: 'application/xml',
-    });
+    const answer = await askForBirthCertificate(g, idnr);
     expect(answer.status, answer.text).to.equal(202);
     return String(answer.json!['exchangeId']);
   }

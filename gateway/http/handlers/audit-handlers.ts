@@ -4,19 +4,10 @@
  */
 import { GatewayError } from '../../core/index.js';
 import type { OperationContext, OperationHandler } from '../openapi-adapter.js';
+import { TRANSFER_FILTERS } from '../services.js';
 import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from '../services.js';
 
-const FILTERS = [
-  'from',
-  'to',
-  'consumer',
-  'provider',
-  'evidenceType',
-  'purpose',
-  'outcome',
-  'subject',
-  'cursor',
-] as const;
+const FILTERS = [...TRANSFER_FILTERS, 'cursor'] as const;
 
 function queryOf(ctx: OperationContext): Record<string, unknown> {
   return ctx.req.query as Record<string, unknown>;

@@ -7,6 +7,7 @@ import type { PreviewItem } from '../../http/index.js';
 import { codeLabel, participantText, timeElement } from '../format.js';
 import { html, type Html } from '../html.js';
 import { translateOptional, translator, type Lang, type MessageKey } from '../i18n.js';
+import { dataTable } from '../table.js';
 import { renderPage } from '../layout.js';
 import type { ConsentFrame } from './consent-pages.js';
 
@@ -92,27 +93,21 @@ export function transfersPage(frame: ConsentFrame, transfers: readonly MyTransfe
       ${
         transfers.length === 0
           ? html`<p>${t('transfers.empty')}</p>`
-          : html`<div class="scroll">
-              <table id="transfers">
-                <caption>
-                  ${t('transfers.list')}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">${t('transfers.time')}</th>
-                    <th scope="col">${t('consents.consumer')}</th>
-                    <th scope="col">${t('transfers.provider')}</th>
-                    <th scope="col">${t('consents.evidence')}</th>
-                    <th scope="col">${t('consents.purpose')}</th>
-                    <th scope="col">${t('transfers.fields')}</th>
-                    <th scope="col">${t('transfers.outcome')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows}
-                </tbody>
-              </table>
-            </div>`
+          : dataTable({
+              id: 'transfers',
+              caption: t('transfers.list'),
+              headers: [
+                t('transfers.time'),
+                t('consents.consumer'),
+                t('transfers.provider'),
+                t('consents.evidence'),
+                t('consents.purpose'),
+                t('transfers.fields'),
+                t('transfers.outcome'),
+              ],
+              rows,
+              scroll: true,
+            })
       }`,
   });
 }
@@ -224,23 +219,17 @@ export function previewsPage(
         decided.length === 0
           ? ''
           : html`<h2>${t('previews.decided')}</h2>
-              <table>
-                <caption>
-                  ${t('previews.decided')}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">${t('previews.heldAt')}</th>
-                    <th scope="col">${t('consents.consumer')}</th>
-                    <th scope="col">${t('consents.evidence')}</th>
-                    <th scope="col">${t('consents.purpose')}</th>
-                    <th scope="col">${t('consents.state')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${past}
-                </tbody>
-              </table>`
+              ${dataTable({
+                caption: t('previews.decided'),
+                headers: [
+                  t('previews.heldAt'),
+                  t('consents.consumer'),
+                  t('consents.evidence'),
+                  t('consents.purpose'),
+                  t('consents.state'),
+                ],
+                rows: past,
+              })}`
       }`,
   });
 }
@@ -278,25 +267,19 @@ export function consentRequestsPage(frame: ConsentFrame, requests: readonly MyCo
       ${
         requests.length === 0
           ? html`<p>${t('requests.empty')}</p>`
-          : html`<table>
-              <caption>
-                ${t('requests.list')}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">${t('consents.consumer')}</th>
-                  <th scope="col">${t('consents.evidence')}</th>
-                  <th scope="col">${t('consents.purpose')}</th>
-                  <th scope="col">${t('request.reference')}</th>
-                  <th scope="col">${t('request.respondBy')}</th>
-                  <th scope="col">${t('consents.state')}</th>
-                  <th scope="col">${t('consents.actions')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>`
+          : dataTable({
+              caption: t('requests.list'),
+              headers: [
+                t('consents.consumer'),
+                t('consents.evidence'),
+                t('consents.purpose'),
+                t('request.reference'),
+                t('request.respondBy'),
+                t('consents.state'),
+                t('consents.actions'),
+              ],
+              rows,
+            })
       }`,
   });
 }

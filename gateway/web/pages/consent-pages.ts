@@ -9,6 +9,7 @@ import { consentState } from '../../core/consent/index.js';
 import { codeLabel, dateTime } from '../format.js';
 import { html, type Html } from '../html.js';
 import { translator, type Lang, type MessageKey } from '../i18n.js';
+import { dataTable } from '../table.js';
 import { renderPage, type FrameUser } from '../layout.js';
 import type { ConsentOption } from '../services.js';
 
@@ -122,24 +123,18 @@ export function consentsPage(
   const list =
     data.consents.length === 0
       ? html`<p>${t('consents.empty')}</p>`
-      : html`<table>
-          <caption>
-            ${t('consents.list')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t('consents.consumer')}</th>
-              <th scope="col">${t('consents.evidence')}</th>
-              <th scope="col">${t('consents.purpose')}</th>
-              <th scope="col">${t('consents.state')}</th>
-              <th scope="col">${t('consents.events')}</th>
-              <th scope="col">${t('consents.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>`;
+      : dataTable({
+          caption: t('consents.list'),
+          headers: [
+            t('consents.consumer'),
+            t('consents.evidence'),
+            t('consents.purpose'),
+            t('consents.state'),
+            t('consents.events'),
+            t('consents.actions'),
+          ],
+          rows,
+        });
   const form =
     data.options.length === 0
       ? html`<p>${t('consents.give.none')}</p>`

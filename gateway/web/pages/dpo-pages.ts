@@ -9,7 +9,9 @@ import { horizontalBars, legend, OUTCOME_COLORS, PALETTE, stackedDayBars, type S
 import { codeLabel, participantText, timeElement, type CodeKind } from '../format.js';
 import { html, type Html } from '../html.js';
 import { translator, type Lang } from '../i18n.js';
+import { dataTable } from '../table.js';
 import { renderPage, type FrameUser } from '../layout.js';
+import { TRANSFER_FILTERS } from '../../http/index.js';
 import type { FilterChoices } from '../services.js';
 import type { TransferCheck, TransferDetail } from '../verify-transfer.js';
 
@@ -21,17 +23,8 @@ export interface DpoFrame {
 
 type Party = { readonly id: string; readonly name?: string };
 
-/** The filter form's fields, as the DPO typed them (dates as `YYYY-MM-DD`). */
-export const FILTER_FIELDS = [
-  'from',
-  'to',
-  'consumer',
-  'provider',
-  'evidenceType',
-  'purpose',
-  'outcome',
-  'subject',
-] as const;
+/** The filter form's fields (the API's filters), as the DPO typed them (dates as `YYYY-MM-DD`). */
+export const FILTER_FIELDS = TRANSFER_FILTERS;
 export type FilterForm = Partial<Record<(typeof FILTER_FIELDS)[number], string>>;
 
 export const LIST_OUTCOMES = [
@@ -171,29 +164,23 @@ export function transferListPage(
       </p>`
     : data.transfers.length === 0
       ? html`<p id="no-transfers">${t('log.empty')}</p>`
-      : html`<div class="scroll">
-          <table id="transfer-list">
-            <caption>
-              ${t('log.list')}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">${t('log.index')}</th>
-                <th scope="col">${t('transfers.time')}</th>
-                <th scope="col">${t('consents.consumer')}</th>
-                <th scope="col">${t('transfers.provider')}</th>
-                <th scope="col">${t('consents.evidence')}</th>
-                <th scope="col">${t('consents.purpose')}</th>
-                <th scope="col">${t('request.reference')}</th>
-                <th scope="col">${t('transfers.outcome')}</th>
-                <th scope="col">${t('consents.actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${rows}
-            </tbody>
-          </table>
-        </div>`;
+      : dataTable({
+          id: 'transfer-list',
+          caption: t('log.list'),
+          headers: [
+            t('log.index'),
+            t('transfers.time'),
+            t('consents.consumer'),
+            t('transfers.provider'),
+            t('consents.evidence'),
+            t('consents.purpose'),
+            t('request.reference'),
+            t('transfers.outcome'),
+            t('consents.actions'),
+          ],
+          rows,
+          scroll: true,
+        });
   const paging = html`<nav class="paging" aria-label="${t('log.paging')}">
     ${data.first ? '' : html`<a href="/dpo/uebermittlungen${filterQuery(data.form)}">${t('log.newest')}</a>`}
     ${
@@ -394,30 +381,21 @@ export function statisticsPage(
   ) =>
     html`<details>
       <summary>${t('stats.asTable')}</summary>
-      <div class="scroll">
-        <table id="${id}">
-          <caption>
-            ${caption}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t('stats.day')}</th>
-              ${series.map((s) => html`<th scope="col">${s.label}</th>`)}
-            </tr>
-          </thead>
-          <tbody>
-            ${data.days
-              .filter((d) => table.has(d))
-              .map(
-                (d) =>
-                  html`<tr>
-                    <th scope="row">${d}</th>
-                    ${series.map((s) => html`<td>${table.get(d)?.get(s.key) ?? 0}</td>`)}
-                  </tr>`,
-              )}
-          </tbody>
-        </table>
-      </div>
+      ${dataTable({
+        id,
+        caption,
+        headers: [t('stats.day'), ...series.map((s) => s.label)],
+        rows: data.days
+          .filter((d) => table.has(d))
+          .map(
+            (d) =>
+              html`<tr>
+                <th scope="row">${d}</th>
+                ${series.map((s) => html`<td>${table.get(d)?.get(s.key) ?? 0}</td>`)}
+              </tr>`,
+          ),
+        scroll: true,
+      })}
     </details>`;
   const codeItems = [...refusedCodes.entries()].map(([code, value]) => ({ label: code, value }));
   return renderPage({
@@ -470,33 +448,25 @@ export function statisticsPage(
         codeItems.length === 0
           ? html`<p>${t('stats.noRefusals')}</p>`
           : html`${horizontalBars({
-                id: 'chart-code',
-                title: t('stats.byCode'),
-                items: codeItems,
-                color: OUTCOME_COLORS['refused']!,
-              })}
-              <table id="table-code">
-                <caption>
-                  ${t('stats.byCode')}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">${t('error.code')}</th>
-                    <th scope="col">${t('stats.count')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${[...codeItems]
-                    .sort((a, b) => b.value - a.value)
-                    .map(
-                      (i) =>
-                        html`<tr>
-                          <th scope="row"><code>${i.label}</code></th>
-                          <td>${i.value}</td>
-                        </tr>`,
-                    )}
-                </tbody>
-              </table>`
+              id: 'chart-code',
+              title: t('stats.byCode'),
+              items: codeItems,
+              color: OUTCOME_COLORS['refused']!,
+            })}
+            ${dataTable({
+              id: 'table-code',
+              caption: t('stats.byCode'),
+              headers: [t('error.code'), t('stats.count')],
+              rows: [...codeItems]
+                .sort((a, b) => b.value - a.value)
+                .map(
+                  (i) =>
+                    html`<tr>
+                      <th scope="row"><code>${i.label}</code></th>
+                      <td>${i.value}</td>
+                    </tr>`,
+                ),
+            })}`
       }`,
   });
 }
