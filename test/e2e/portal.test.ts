@@ -12,19 +12,16 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { fromRoot } from '../../gateway/paths.js';
 import { randomUUID } from 'node:crypto';
-import { signCompactJws } from '../../gateway/core/envelope/index.js';
 import {
   ELTERNGELDSTELLE,
   ERIKA,
-  exampleSigner,
-  GATEWAY_ID,
   LENA,
   MAX,
   startTestGateway,
   WOHNGELDSTELLE,
   type TestGateway,
 } from '../helpers/start-test-gateway.js';
-import { askForBirthCertificate } from '../helpers/xoev-requests.js';
+import { askForBirthCertificate, sendConsentRequest } from '../helpers/agency-requests.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -344,22 +341,10 @@ describe('portal in the browser', function () {
 
   it('a citizen opens an agency’s consent request from its approval URL, reads the notice and consents', async () => {
     const returnUrl = 'https://elterngeld.beispielkreis.example/antrag/einwilligung';
-    const iat = Math.floor(Date.now() / 1000);
-    const created = await g.request('POST', '/v1/consent-requests', {
-      contentType: 'application/jose',
-      body: await signCompactJws(exampleSigner(ELTERNGELDSTELLE), 'consent-request+jwt', {
-        iss: ELTERNGELDSTELLE,
-        aud: GATEWAY_ID,
-        iat,
-        exp: iat + 120,
-        jti: randomUUID(),
-        subject: { idnr: LENA },
-        evidenceTypes: ['meldebescheinigung'],
-        purpose: 'elterngeld-antrag',
-        procedure: { reference: 'EG-<b>7</b>' },
-        notice: { de: 'Wir rufen Ihre Meldebescheinigung ab. <script>alert(1)</script>' },
-        returnUrl,
-      }),
+    const created = await sendConsentRequest(g, {
+      procedure: { reference: 'EG-<b>7</b>' },
+      notice: { de: 'Wir rufen Ihre Meldebescheinigung ab. <script>alert(1)</script>' },
+      returnUrl,
     });
     expect(created.status, created.text).to.equal(201);
     // The agency's site is not reachable here: answer for it, and see where the browser is sent.

@@ -12,8 +12,6 @@ import { pino } from 'pino';
 import {
   ELTERNGELDSTELLE,
   ERIKA,
-  exampleSigner,
-  GATEWAY_ID,
   LENA,
   MAX,
   startTestGateway,
@@ -21,7 +19,7 @@ import {
   type TestGateway,
 } from '../helpers/start-test-gateway.js';
 import { loginAs, WebClient } from '../helpers/web-client.js';
-import { askForBirthCertificate } from '../helpers/xoev-requests.js';
+import { askForBirthCertificate, sendConsentRequest } from '../helpers/agency-requests.js';
 
 describe('web portal pages over HTTP', function () {
   this.timeout(60_000);
@@ -212,24 +210,7 @@ describe('web portal pages over HTTP', function () {
     });
 
     it('lists the consent requests addressed to me with a link to answer each', async () => {
-      const iat = Math.floor(g.clock.nowMs() / 1000);
-      const { signCompactJws } = await import('../../gateway/core/envelope/index.js');
-      const created = await g.request('POST', '/v1/consent-requests', {
-        contentType: 'application/jose',
-        body: await signCompactJws(exampleSigner(ELTERNGELDSTELLE), 'consent-request+jwt', {
-          iss: ELTERNGELDSTELLE,
-          aud: GATEWAY_ID,
-          iat,
-          exp: iat + 120,
-          jti: randomUUID(),
-          subject: { idnr: LENA },
-          evidenceTypes: ['meldebescheinigung'],
-          purpose: 'elterngeld-antrag',
-          procedure: { reference: 'EG-<i>9</i>' },
-          notice: { de: 'Hinweis' },
-          returnUrl: 'https://elterngeld.beispielkreis.example/antrag/einwilligung',
-        }),
-      });
+      const created = await sendConsentRequest(g, { procedure: { reference: 'EG-<i>9</i>' } });
       expect(created.status, created.text).to.equal(201);
       const lena = await loginAs(g.url, LENA);
       const page = await lena.get('/meine-daten/einwilligungsanfragen');
