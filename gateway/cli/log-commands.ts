@@ -161,7 +161,8 @@ async function consistency(args: string[], { out, err }: CommandOutput): Promise
 /**
  * Removes the content of every record whose exchange's retention has ended; leaf hashes and Merkle nodes stay.
  * Safe next to a running gateway: each window of the purge is one short write transaction under SQLite's writer
- * lock (WAL, busy timeout), the same lock the gateway's appends take.
+ * lock (WAL, busy timeout), the same lock the gateway's appends take. Each window that erased something appended
+ * a purge record; a checkpoint over them is signed with the gateway's key, as `retain` does.
  */
 async function purge(args: string[], { out }: CommandOutput): Promise<number> {
   const { values } = parseArgs({
@@ -182,15 +183,23 @@ async function purge(args: string[], { out }: CommandOutput): Promise<number> {
     now = new Date(ms).toISOString();
   }
   const config = configWith(values['data-dir']);
+  const signer = dryRun ? undefined : loadSigner(config.participantsFile, config.gatewayId);
   const { db, store } = openStore(config, { readonly: dryRun });
   try {
     const started = Date.now();
     const count = await store.purgeRecords(now, { dryRun });
+    if (signer !== undefined && count > 0)
+      await createTransferLog({
+        store,
+        signer,
+        clock: systemClock,
+        gatewayId: config.gatewayId,
+      }).checkpoint();
     const ms = Date.now() - started;
     out(
       dryRun
         ? `dry run: ${count} records would be purged as of ${now} (${ms} ms)`
-        : `purged ${count} records whose retention ended before ${now}; leaf hashes and Merkle nodes kept (${ms} ms)`,
+        : `purged ${count} records whose retention ended before ${now}; leaf hashes and Merkle nodes kept${count > 0 ? ', the purge logged and signed into a checkpoint' : ''} (${ms} ms)`,
     );
     return 0;
   } finally {

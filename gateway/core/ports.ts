@@ -220,9 +220,19 @@ export interface WebSessionStore {
  * which) — the held evidence is destroyed.
  * 'retention-extended' is not a transfer: it records that the exchange's records are kept until its
  * `retentionUntil`, for its `reason` (DESIGN.md "Retention"; `oog log retain`).
+ * 'purged' is not a transfer either: a purge logs which leaves it erased (`purged`), under an exchange id of its
+ * own and with no subject or retention end, so it is never purged itself.
  */
 export type TransferOutcome =
-  'intent' | 'awaiting-citizen' | 'released' | 'refused' | 'withheld' | 'retention-extended';
+  'intent' | 'awaiting-citizen' | 'released' | 'refused' | 'withheld' | 'retention-extended' | 'purged';
+
+/** What a 'purged' record says it erased, in the write transaction that erased it. */
+export interface PurgedLeaves {
+  /** The erased leaves as [first index, count] ranges: sorted, disjoint, all before the purge record. */
+  readonly leaves: readonly (readonly [first: number, count: number])[];
+  /** The latest `retentionUntil` of the erased records, as they stated it; not after the purge record's `time`. */
+  readonly retainedUntil: string;
+}
 
 /** One transfer log record. Serialised as canonical JSON (sorted keys); its bytes are the Merkle leaf input. */
 export interface TransferRecord {
@@ -258,6 +268,8 @@ export interface TransferRecord {
   readonly retentionUntil?: string;
   /** Why the retention was extended (outcome 'retention-extended' only). */
   readonly reason?: string;
+  /** Which leaves a purge erased (outcome 'purged' only). */
+  readonly purged?: PurgedLeaves;
 }
 
 export interface AppendedLeaf {

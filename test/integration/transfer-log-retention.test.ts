@@ -97,10 +97,11 @@ describe('transfer log retention', function () {
       const hashesBefore = (await Promise.all(all.map((_, i) => store.leaf(i)))).map((l) => l!.leafHash);
       expect(await store.purgeRecords('2025-06-01T00:00:00.000Z')).to.equal(4);
       const records = await contents(store);
-      expect(records.map((r) => r === null)).to.deep.equal([true, true, true, true, false, false]);
+      // …and the purge record, appended in the same write.
+      expect(records.map((r) => r === null)).to.deep.equal([true, true, true, true, false, false, false]);
       const hashesAfter = (await Promise.all(all.map((_, i) => store.leaf(i)))).map((l) => l!.leafHash);
       expect(hashesAfter).to.deep.equal(hashesBefore);
-      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 6 });
+      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 7 });
       // Receipts issued before the purge still verify, and new ones can be issued for purged leaves.
       for (const receipt of receipts)
         expect((await verifyReceipt(receipt, gatewayPublicKey())).ok).to.equal(true);
@@ -150,12 +151,13 @@ describe('transfer log retention', function () {
         false,
         false,
         false,
+        false, // the purge record
       ]);
       // Once the extension ends too, the exchange goes with it.
       expect(await ctx.store.purgeRecords('2032-06-01T00:00:00.000Z')).to.equal(5);
     });
 
-    it('purges across many write windows and leaves a log that verifies', async () => {
+    it('purges across many write windows, each logged by its purge record, and leaves a log that verifies', async () => {
       const { store, log } = open();
       const records = Array.from({ length: 20_000 }, (_, i) =>
         sampleRecord({
@@ -167,7 +169,16 @@ describe('transfer log retention', function () {
       expect(await store.purgeRecords('2025-01-01T00:00:00.000Z')).to.equal(10_000);
       expect((await store.leaf(19_998))!.record).to.equal(null);
       expect((await store.leaf(19_999))!.record).to.not.equal(null);
-      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 20_000 });
+      // One purge record per window of 8,192 leaves, together naming exactly the erased leaves.
+      const named: number[] = [];
+      for (let i = 20_000; i < 20_003; i++) {
+        const { purged } = JSON.parse((await store.leaf(i))!.record!) as TransferRecord;
+        for (const [first, count] of purged!.leaves)
+          named.push(...Array.from({ length: count }, (_, k) => first + k));
+      }
+      expect(named).to.deep.equal(Array.from({ length: 10_000 }, (_, k) => 2 * k));
+      expect(await store.size()).to.equal(20_003);
+      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 20_003 });
     });
   });
 
@@ -296,16 +307,77 @@ describe('transfer log retention', function () {
       expect(purged.code, purged.stderr).to.equal(0);
       expect(purged.stdout).to.match(/^purged 4 records/);
       expect(written).to.be.greaterThan(0);
-      expect(await store.size()).to.equal(6 + written + 1);
+      expect(await store.size()).to.equal(6 + written + 2);
       let expected = 0;
       let extensions = 0;
+      let purges = 0;
       for await (const leaf of store.iterateLeaves(0)) {
         expect(leaf.index).to.equal(expected++);
         if (leaf.record?.includes('"retention-extended"')) extensions++;
+        if (leaf.record?.includes('"outcome":"purged"')) purges++;
       }
-      expect(extensions).to.equal(1);
+      expect([extensions, purges]).to.deep.equal([1, 1]);
       await log.checkpoint();
-      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 6 + written + 1 });
+      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 6 + written + 2 });
+    });
+  });
+
+  describe('a purge logs itself (issue 11 item 4)', () => {
+    async function recordAt(store: SqliteTransferLogStore, index: number) {
+      return JSON.parse((await store.leaf(index))!.record!) as Record<string, unknown>;
+    }
+
+    it('logs a purge as a purge record in the same write, signs a checkpoint over it, and oog log verify passes', async () => {
+      const { store, before } = await filled();
+      const run = await runLog(['purge', '--data-dir', dir]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(await store.size()).to.equal(7);
+      const record = await recordAt(store, 6);
+      expect(record).to.deep.include({
+        v: 1,
+        outcome: 'purged',
+        authenticated: false,
+        purged: { leaves: [[0, 4]], retainedUntil: '2024-12-31T00:00:00.000Z' },
+      });
+      expect(record['exchangeId']).to.match(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(Date.parse(String(record['time']))).to.be.closeTo(Date.now(), 60_000);
+      expect(record).to.not.have.any.keys('subjectRef', 'retentionUntil', 'consumer');
+      // The CLI signed a checkpoint covering the purge record, consistent with the one before the purge.
+      const head = (await store.latestCheckpoint())!;
+      expect(head.treeSize).to.equal(7);
+      const consistent = await verifyCheckpointConsistency(
+        before.jws,
+        head.jws,
+        (a, b) => proofFrom(store, a, b),
+        gatewayPublicKey(),
+      );
+      expect(consistent.ok).to.equal(true);
+      expect((await runLog(['verify', '--data-dir', dir])).code).to.equal(0);
+      // The purge record itself is never due: nothing more to purge, even long after.
+      expect(await store.purgeRecords('2099-01-01T00:00:00.000Z', { dryRun: true })).to.equal(2);
+      expect(await store.purgeRecords('2031-01-01T00:00:00.000Z')).to.equal(2);
+      expect(await recordAt(store, 7)).to.deep.include({
+        outcome: 'purged',
+        purged: { leaves: [[4, 2]], retainedUntil: '2030-01-01T00:00:00.000Z' },
+      });
+      expect((await store.leaf(6))!.record).to.not.equal(null);
+    });
+
+    it('writes no purge record on a dry run, nor for a purge that erases nothing', async () => {
+      const { store } = await filled();
+      expect(await store.purgeRecords('2025-06-01T00:00:00.000Z', { dryRun: true })).to.equal(4);
+      expect((await runLog(['purge', '--data-dir', dir, '--dry-run'])).code).to.equal(0);
+      expect(await store.size()).to.equal(6);
+      expect(await store.purgeRecords('2020-01-01T00:00:00.000Z')).to.equal(0);
+      expect(await store.size()).to.equal(6);
+      expect(await store.purgeRecords('2025-06-01T00:00:00.000Z')).to.equal(4);
+      expect(await store.purgeRecords('2025-06-01T00:00:00.000Z')).to.equal(0);
+      expect(await store.size()).to.equal(7);
+      const run = await runLog(['purge', '--data-dir', dir]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(await store.size()).to.equal(7);
     });
   });
 
@@ -344,7 +416,9 @@ describe('transfer log retention', function () {
       const side = new Database(file);
       const expired = { ...exchange('2024-01-01T00:00:00.000Z')[0]! };
       side
-        .prepare('INSERT INTO transfer_log (idx, leaf_hash, record) VALUES (4, ?, ?)')
+        .prepare(
+          'INSERT INTO transfer_log (idx, leaf_hash, record) SELECT max(idx) + 1, ?, ? FROM transfer_log',
+        )
         .run(Buffer.alloc(32), JSON.stringify(expired));
       side.close();
       renameSync(file, `${file}.moved`);

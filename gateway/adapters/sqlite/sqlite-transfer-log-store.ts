@@ -7,10 +7,12 @@
  * Columns extracted from the record JSON (time, exchange, consumer, …) are VIRTUAL generated columns: they cost
  * no space, are indexed where DPO and citizen queries filter, and vanish with the record when it is purged.
  */
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../../core/errors.js';
 import type {
   AppendedLeaf,
+  PurgedLeaves,
   RawLeaf,
   SignedCheckpoint,
   StoredLeaf,
@@ -25,6 +27,7 @@ import {
   recordLeafHash,
   type NodeRef,
 } from '../../core/transfer-log/index.js';
+import { isoTime } from '../../core/time.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
@@ -139,6 +142,12 @@ const EXPIRED = `t.record IS NOT NULL AND t.retention_until < :now AND NOT EXIST
 /** Leaf indexes per purge transaction: the writer lock is held for tens of milliseconds, never seconds. */
 const PURGE_WINDOW = 8192;
 
+/** A retention end as a time to compare; one that is not a date counts as the latest. */
+function retentionEnd(until: string): number {
+  const ms = Date.parse(until);
+  return Number.isNaN(ms) ? Infinity : ms;
+}
+
 /** Rows read per page while streaming the log. */
 const PAGE = 2048;
 /** Leaf indexes per window of the verification path (a few MiB of records). */
@@ -178,6 +187,17 @@ function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
   return { treeSize: row.tree_size, rootHash: row.root_hash, time: row.time, jws: row.jws };
 }
 
+/** A record's leaf hash and the exact text of the hashed bytes, to store (re-encoding that text gives the bytes). */
+function encodeLeaf(record: TransferRecord): { hash: Buffer; text: string } {
+  const bytes = encodeRecord(record);
+  return { hash: Buffer.from(recordLeafHash(bytes)), text: Buffer.from(bytes).toString('utf8') };
+}
+
+/** A purge record (ports.ts PurgedLeaves): its own exchange id, no subject and no retention end of its own. */
+function purgeRecord(time: string, purged: PurgedLeaves): TransferRecord {
+  return { v: 1, time, exchangeId: randomUUID(), outcome: 'purged', authenticated: false, purged };
+}
+
 function unavailable(cause: unknown, detail = 'the transfer log cannot be written'): GatewayError {
   return cause instanceof GatewayError ? cause : new GatewayError('ERR_LOG_UNAVAILABLE', detail, { cause });
 }
@@ -200,7 +220,8 @@ export class SqliteTransferLogStore implements TransferLogStore {
     byExchange: Database.Statement<[string], LeafRow>;
     bySubject: Database.Statement<[string, number, number], LeafRow>;
     indexAtTime: Database.Statement<[string], { idx: number }>;
-    purge: Database.Statement<[number, number, { now: string }]>;
+    expiredRows: Database.Statement<[number, number, { now: string }], { idx: number; until: unknown }>;
+    erase: Database.Statement<[number, number]>;
     countExpired: Database.Statement<[number, number, { now: string }], { n: number }>;
     expiredBounds: Database.Statement<[{ now: string }], { lo: number | null; hi: number | null }>;
   };
@@ -256,8 +277,12 @@ export class SqliteTransferLogStore implements TransferLogStore {
           'SELECT idx, leaf_hash, record FROM transfer_log WHERE subject_ref = ? AND idx < ? ORDER BY idx DESC LIMIT ?',
         ),
         indexAtTime: db.prepare('SELECT idx FROM transfer_log WHERE time >= ? ORDER BY time, idx LIMIT 1'),
-        purge: db.prepare(
-          `UPDATE transfer_log AS t SET record = NULL WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED}`,
+        expiredRows: db.prepare(
+          `SELECT t.idx AS idx, t.retention_until AS until FROM transfer_log AS t
+           WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED} ORDER BY t.idx`,
+        ),
+        erase: db.prepare(
+          'UPDATE transfer_log SET record = NULL WHERE idx BETWEEN ? AND ? AND record IS NOT NULL',
         ),
         expiredBounds: db.prepare(
           'SELECT min(idx) AS lo, max(idx) AS hi FROM transfer_log WHERE retention_until < :now',
@@ -275,12 +300,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
     if (this.#database.db.readonly)
       throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log is read-only');
     // Encode before queueing: a malformed record is refused alone (ERR_INTERNAL) without touching the batch.
-    const encoded = records.map((record) => {
-      const bytes = encodeRecord(record);
-      const hash = Buffer.from(recordLeafHash(bytes));
-      // Store exactly the text of the hashed bytes, so re-encoding it gives the same bytes back.
-      return { hash, text: Buffer.from(bytes).toString('utf8') };
-    });
+    const encoded = records.map(encodeLeaf);
     try {
       return await this.#database.write(() => this.#appendInTransaction(encoded));
     } catch (cause) {
@@ -615,10 +635,14 @@ export class SqliteTransferLogStore implements TransferLogStore {
    * exchange are kept while any of them is retained (`oog log retain`). Works through the stretch of the log
    * that holds expired records (found through transfer_log_retention) in windows of leaf indexes, one write
    * transaction each, so a running gateway's appends wait milliseconds, not the whole
-   * purge. With `dryRun` nothing is written and the number is what would be purged. Resolves with the number of
-   * records purged. Throws ERR_LOG_UNAVAILABLE.
+   * purge. A window that erases something appends, in its transaction, a purge record (time `now`) naming the
+   * erased leaves and their latest retention end (ports.ts PurgedLeaves). With `dryRun` nothing is written
+   * and the number is what would be purged. Resolves with the number of records purged. Throws
+   * ERR_LOG_UNAVAILABLE, ERR_INTERNAL for a `now` that is not a date.
    */
   async purgeRecords(now: string, options: { readonly dryRun?: boolean } = {}): Promise<number> {
+    const nowMs = Date.parse(now);
+    if (Number.isNaN(nowMs)) throw new GatewayError('ERR_INTERNAL', 'the purge time is not a date');
     // Only the stretch of the log that holds expired records (records expire roughly in log order).
     const { lo, hi } = this.#read(() => this.#stmt.expiredBounds.get({ now })!);
     if (lo === null || hi === null) return 0;
@@ -632,12 +656,32 @@ export class SqliteTransferLogStore implements TransferLogStore {
       if (this.#database.db.readonly)
         throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the transfer log is read-only');
       try {
-        total += await this.#database.write(() => this.#stmt.purge.run(start, end, { now }).changes);
+        total += await this.#database.write(() => this.#purgeWindow(start, end, now, nowMs));
       } catch (cause) {
         throw unavailable(cause);
       }
     }
     return total;
+  }
+
+  /** One window of purgeRecords, inside its write transaction: erases and logs exactly the expired rows found. */
+  #purgeWindow(start: number, end: number, now: string, nowMs: number): number {
+    const rows = this.#stmt.expiredRows.all(start, end, { now });
+    if (rows.length === 0) return 0;
+    const leaves: [number, number][] = [];
+    let retainedUntil = String(rows[0]!.until);
+    for (const { idx, until } of rows) {
+      const last = leaves.at(-1);
+      if (last !== undefined && last[0] + last[1] === idx) last[1]++;
+      else leaves.push([idx, 1]);
+      if (retentionEnd(String(until)) > retentionEnd(retainedUntil)) retainedUntil = String(until);
+    }
+    let erased = 0;
+    for (const [first, count] of leaves) erased += this.#stmt.erase.run(first, first + count - 1).changes;
+    if (erased !== rows.length)
+      throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the purge would erase other records than it logs');
+    this.#appendInTransaction([encodeLeaf(purgeRecord(isoTime(nowMs), { leaves, retainedUntil }))]);
+    return erased;
   }
 
   #read<T>(run: () => T): T {

@@ -15,6 +15,7 @@ const OUTCOMES: ReadonlySet<string> = new Set([
   'withheld',
   'provider-failed',
   'retention-extended',
+  'purged',
 ]);
 
 /**
