@@ -88,7 +88,7 @@ async function verify(args: string[], { out, err }: CommandOutput): Promise<numb
     const ms = Date.now() - started;
     if (result.ok) {
       out(
-        `ok: ${result.size} leaves recomputed, tree rebuilt, consistent with the checkpoint of size ${result.checkpointSize ?? 0} (${ms} ms)`,
+        `ok: ${result.size} leaves recomputed, tree rebuilt, consistent with the checkpoint of size ${result.checkpointSize ?? 0}, every erased record logged by a purge (${ms} ms)`,
       );
       return 0;
     }

@@ -221,7 +221,7 @@ export interface WebSessionStore {
  * 'retention-extended' is not a transfer: it records that the exchange's records are kept until its
  * `retentionUntil`, for its `reason` (DESIGN.md "Retention"; `oog log retain`).
  * 'purged' is not a transfer either: a purge logs which leaves it erased (`purged`), under an exchange id of its
- * own and with no subject or retention end, so it is never purged itself.
+ * own and with no subject or retention end, so it is never purged itself (verify-purges.ts).
  */
 export type TransferOutcome =
   'intent' | 'awaiting-citizen' | 'released' | 'refused' | 'withheld' | 'retention-extended' | 'purged';

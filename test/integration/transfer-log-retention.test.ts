@@ -322,10 +322,38 @@ describe('transfer log retention', function () {
     });
   });
 
-  describe('a purge logs itself (issue 11 item 4)', () => {
+  describe('a purge is provable (issue 11 item 4)', () => {
+    /** What someone with write access to the file could do: erase a record's content directly. */
+    function eraseWithSql(...indexes: number[]) {
+      const side = new Database(join(dir, 'gateway.db'));
+      try {
+        for (const i of indexes) side.prepare('UPDATE transfer_log SET record = NULL WHERE idx = ?').run(i);
+      } finally {
+        side.close();
+      }
+    }
+
+    /** What the full verification found wrong: its reason and first bad index. */
+    async function failureOf(log: ReturnType<typeof open>['log']) {
+      const result = await log.verifyStored();
+      expect(result.ok).to.equal(false);
+      return [result.reason, result.firstBadIndex];
+    }
+
     async function recordAt(store: SqliteTransferLogStore, index: number) {
       return JSON.parse((await store.leaf(index))!.record!) as Record<string, unknown>;
     }
+
+    it('fails oog log verify with exit 1 and purge-unrecorded for a record erased with SQL years before its retention ends', async () => {
+      const { log, db } = await filled();
+      // Leaf 5 is the kept exchange's outcome, retained until 2030.
+      eraseWithSql(5);
+      expect(await failureOf(log)).to.deep.equal(['purge-unrecorded', 5]);
+      db.close();
+      const run = await runLog(['verify', '--data-dir', dir]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/^FAILED: purge-unrecorded\b/);
+    });
 
     it('logs a purge as a purge record in the same write, signs a checkpoint over it, and oog log verify passes', async () => {
       const { store, before } = await filled();
@@ -363,6 +391,30 @@ describe('transfer log retention', function () {
         purged: { leaves: [[4, 2]], retainedUntil: '2030-01-01T00:00:00.000Z' },
       });
       expect((await store.leaf(6))!.record).to.not.equal(null);
+    });
+
+    it('detects a record whose retention ended but that was erased with SQL, not purged, as purge-unrecorded', async () => {
+      const { store, log } = await filled();
+      eraseWithSql(0); // retained until 2024-06-30, so a purge could have erased it
+      expect(await failureOf(log)).to.deep.equal(['purge-unrecorded', 0]);
+      // A later purge names only what it erased itself: the unrecorded erasure stays detected.
+      expect(await store.purgeRecords('2025-06-01T00:00:00.000Z')).to.equal(3);
+      expect((await recordAt(store, 6))['purged']).to.deep.include({ leaves: [[1, 3]] });
+      expect(await failureOf(log)).to.deep.equal(['purge-unrecorded', 0]);
+    });
+
+    it('fails with purge-early when a purge record states a retention end after its own time', async () => {
+      const { log } = await filled();
+      eraseWithSql(4, 5);
+      await log.append({
+        v: 1,
+        time: '2026-01-01T00:00:00.000Z',
+        exchangeId: '0b7e6a4c-1d2f-4e3a-9b8c-7d6e5f4a3b2c',
+        outcome: 'purged',
+        authenticated: false,
+        purged: { leaves: [[4, 2]], retainedUntil: '2030-01-01T00:00:00.000Z' },
+      });
+      expect(await failureOf(log)).to.deep.equal(['purge-early', 6]);
     });
 
     it('writes no purge record on a dry run, nor for a purge that erases nothing', async () => {

@@ -636,7 +636,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
    * that holds expired records (found through transfer_log_retention) in windows of leaf indexes, one write
    * transaction each, so a running gateway's appends wait milliseconds, not the whole
    * purge. A window that erases something appends, in its transaction, a purge record (time `now`) naming the
-   * erased leaves and their latest retention end (ports.ts PurgedLeaves). With `dryRun` nothing is written
+   * erased leaves and their latest retention end, which verifyPurges checks. With `dryRun` nothing is written
    * and the number is what would be purged. Resolves with the number of records purged. Throws
    * ERR_LOG_UNAVAILABLE, ERR_INTERNAL for a `now` that is not a date.
    */

@@ -17,6 +17,7 @@ import {
   verifyInclusion,
   type GetNodes,
 } from './merkle.js';
+import { verifyPurges } from './verify-purges.js';
 import { verifyStoredLog, type StoredLogVerification } from './verify-stored-log.js';
 
 export interface TransferLogDeps {
@@ -46,7 +47,10 @@ export interface TransferLog {
   consistencyProof(first: number, second: number): Promise<string[]>;
   /** A compact JWS `transfer-receipt+jwt` proving that the exchange's record is leaf `leaf.index`. */
   issueReceipt(input: { readonly exchangeId: string; readonly leaf: AppendedLeaf }): Promise<string>;
-  /** Verifies the whole stored log against itself and its last checkpoint. */
+  /**
+   * Verifies the whole stored log against itself and its last checkpoint (verifyStoredLog), then that every
+   * erased record is accounted for by a purge record (verifyPurges).
+   */
   verifyStored(): Promise<StoredLogVerification>;
 }
 
@@ -236,11 +240,18 @@ export function createTransferLog(deps: TransferLogDeps): TransferLog {
     });
   };
 
-  const verifyStored = (): Promise<StoredLogVerification> =>
-    verifyStoredLog(store, {
+  const verifyStored = async (): Promise<StoredLogVerification> => {
+    const stored = await verifyStoredLog(store, {
       issuer: gatewayId,
       checkpointKey: (kid) => (kid === signer.kid ? ownPublicKey : deps.checkpointKey?.(kid)),
     });
+    if (!stored.ok) return stored;
+    // Second pass, over leaves now known to be intact: is every erased record accounted for by a purge record?
+    const purges = await verifyPurges(store);
+    return purges.ok
+      ? stored
+      : { ...stored, ok: false, reason: purges.reason, firstBadIndex: purges.firstBadIndex };
+  };
 
   return {
     append,

@@ -38,6 +38,12 @@ export {
   type VerifyReceiptOptions,
 } from './verify-receipt.js';
 export {
+  verifyPurges,
+  type PurgeFailure,
+  type PurgeSource,
+  type PurgeVerification,
+} from './verify-purges.js';
+export {
   verifyStoredLog,
   type StoredLogFailure,
   type StoredLogVerification,

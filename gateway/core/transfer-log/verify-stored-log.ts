@@ -4,11 +4,13 @@
  * index order with O(log n) state, so a log of millions of records is checked in seconds.
  */
 import type { KeyObject } from 'node:crypto';
-import { b64u, fromB64u } from '../encoding.js';
+import { b64u } from '../encoding.js';
 import type { RawLeaf, TransferLogStore } from '../ports.js';
+import { leafPages } from './leaf-pages.js';
 import { peekKid } from './log-token.js';
 import { createCompactRange, emptyRoot, HASH_SIZE, leafHash, type CompletedNode } from './merkle.js';
 import { verifyCheckpoint } from './verify-checkpoint.js';
+import type { PurgeFailure } from './verify-purges.js';
 
 /**
  * What was found first, in leaf order:
@@ -19,7 +21,9 @@ import { verifyCheckpoint } from './verify-checkpoint.js';
  *   so records inserted, swapped or reordered together with their leaf hashes are named exactly;
  * - `truncated`: fewer leaves than the last checkpoint covers (`firstBadIndex` = the first one missing);
  * - `root-mismatch`: the leaves do not give the root the last checkpoint signed;
- * - `checkpoint-invalid`: the last checkpoint's signature or its stored fields do not verify.
+ * - `checkpoint-invalid`: the last checkpoint's signature or its stored fields do not verify;
+ * - `purge-unrecorded`, `purge-early`, `purge-invalid`: an erased record that no purge record accounts for, or a
+ *   purge record that does not hold (verify-purges.ts; createTransferLog's verifyStored checks them after these).
  */
 export type StoredLogFailure =
   | 'leaf-hash-mismatch'
@@ -28,7 +32,8 @@ export type StoredLogFailure =
   | 'node-missing'
   | 'truncated'
   | 'root-mismatch'
-  | 'checkpoint-invalid';
+  | 'checkpoint-invalid'
+  | PurgeFailure;
 
 export interface StoredLogVerification {
   readonly ok: boolean;
@@ -51,14 +56,6 @@ export interface VerifyStoredLogOptions {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-}
-
-/** iterateLeaves as pages of raw leaves. */
-async function* leafPages(store: TransferLogStore): AsyncIterable<readonly RawLeaf[]> {
-  const encoder = new TextEncoder();
-  for await (const leaf of store.iterateLeaves(0)) {
-    yield [[leaf.index, fromB64u(leaf.leafHash), leaf.record === null ? null : encoder.encode(leaf.record)]];
-  }
 }
 
 function firstLeafOf(node: CompletedNode): number {
@@ -212,5 +209,5 @@ export async function verifyStoredLog(
     const fast = await walk(store.iterateLeafPages(0));
     if (fast.ok) return fast;
   }
-  return walk(leafPages(store));
+  return walk(leafPages(store, 0));
 }

@@ -369,12 +369,39 @@ describe('createTransferLog', () => {
       });
     });
 
-    it('keeps the hash of a purged record and still verifies', async () => {
+    it('keeps the hash of a purged record and still verifies, if a purge record names it', async () => {
       const { store, log } = setup();
       for (let i = 0; i < 9; i++) await log.append(sampleRecord());
       await log.checkpoint();
       store.leaves[3] = { ...store.leaves[3]!, record: null };
-      expect((await log.verifyStored()).ok).to.equal(true);
+      expect(await log.verifyStored()).to.deep.include({
+        ok: false,
+        reason: 'purge-unrecorded',
+        firstBadIndex: 3,
+      });
+      await log.append({
+        v: 1,
+        time: '2027-06-01T00:00:00.000Z',
+        exchangeId: '0b7e6a4c-1d2f-4e3a-9b8c-7d6e5f4a3b2c',
+        outcome: 'purged',
+        authenticated: false,
+        purged: { leaves: [[3, 1]], retainedUntil: '2027-01-01' },
+      });
+      expect(await log.verifyStored()).to.deep.equal({ ok: true, size: 10, checkpointSize: 9 });
+    });
+
+    it('reports a broken tree before an unrecorded purge', async () => {
+      const { store, log } = setup();
+      for (let i = 0; i < 9; i++) await log.append(sampleRecord());
+      await log.checkpoint();
+      store.leaves[2] = { ...store.leaves[2]!, record: null };
+      const leaf = store.leaves[6]!;
+      store.leaves[6] = { ...leaf, record: leaf.record!.replace('wohngeld', 'wohngelt') };
+      expect(await log.verifyStored()).to.deep.include({
+        ok: false,
+        reason: 'leaf-hash-mismatch',
+        firstBadIndex: 6,
+      });
     });
 
     it('refuses a checkpoint whose signature does not verify, as checkpoint-invalid', async () => {
