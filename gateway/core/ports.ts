@@ -230,8 +230,11 @@ export type TransferOutcome =
 export interface PurgedLeaves {
   /** The erased leaves as [first index, count] ranges: sorted, disjoint, all before the purge record. */
   readonly leaves: readonly (readonly [first: number, count: number])[];
-  /** The latest `retentionUntil` of the erased records, as they stated it; not after the purge record's `time`. */
-  readonly retainedUntil: string;
+  /**
+   * The latest `retentionUntil` of the erased records, as they stated it; not after the purge record's `time`.
+   * Absent only in the record of the erasures a store held when it began to log purges (verify-purges.ts).
+   */
+  readonly retainedUntil?: string;
 }
 
 /** One transfer log record. Serialised as canonical JSON (sorted keys); its bytes are the Merkle leaf input. */
@@ -266,7 +269,10 @@ export interface TransferRecord {
   readonly preview?: 'not-required' | 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
   /** ISO date after which the record content may be purged (leaf hash stays). */
   readonly retentionUntil?: string;
-  /** Why the retention was extended (outcome 'retention-extended' only). */
+  /**
+   * Why the retention was extended (outcome 'retention-extended'); in the one purge record of the erasures a store
+   * held when it began to log purges, that they were erased before.
+   */
   readonly reason?: string;
   /** Which leaves a purge erased (outcome 'purged' only). */
   readonly purged?: PurgedLeaves;

@@ -431,6 +431,32 @@ describe('transfer log retention', function () {
       expect(run.code, run.stderr).to.equal(0);
       expect(await store.size()).to.equal(7);
     });
+
+    it('logs the erasures a store held from before purges were logged, once, when it is next opened for writing', async () => {
+      const { db, log } = await filled();
+      // As the purge of earlier versions left it: content gone, no purge record, and no migration yet.
+      eraseWithSql(0, 1, 3);
+      const side = new Database(join(dir, 'gateway.db'));
+      side.prepare("DELETE FROM schema_migrations WHERE id = 'transfer-log/purge-records'").run();
+      side.close();
+      expect((await log.verifyStored()).reason).to.equal('purge-unrecorded');
+      db.close();
+      const reopened = open();
+      expect(await reopened.store.size()).to.equal(7);
+      const record = await recordAt(reopened.store, 6);
+      expect(record).to.deep.include({
+        outcome: 'purged',
+        purged: {
+          leaves: [
+            [0, 2],
+            [3, 1],
+          ],
+        },
+      });
+      expect(await reopened.log.verifyStored()).to.deep.include({ ok: true, size: 7 });
+      reopened.db.close();
+      expect(await open().store.size()).to.equal(7);
+    });
   });
 
   describe('the scheduled purge of the running gateway', () => {

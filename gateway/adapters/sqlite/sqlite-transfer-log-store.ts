@@ -85,6 +85,16 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
     id: 'transfer-log/retention',
     sql: 'CREATE INDEX transfer_log_retention ON transfer_log (retention_until)',
   },
+  {
+    // From here on every purge logs what it erased (verify-purges.ts). Records erased before have no purge
+    // record: their ranges are listed here once, and logged in one purge record when the store is next opened
+    // for writing (logEarlierErasures), so an upgraded store still verifies.
+    id: 'transfer-log/purge-records',
+    sql: `CREATE TABLE transfer_log_unlogged_erasures AS
+      SELECT min(idx) AS first, count(*) AS count FROM (
+        SELECT idx, idx - row_number() OVER (ORDER BY idx) AS run FROM transfer_log WHERE record IS NULL)
+      GROUP BY run`,
+  },
 ];
 
 /** Exact-match filters of the DPO's transfer list (PROTOCOL.md §4); all optional, combined with AND. */
@@ -194,8 +204,16 @@ function encodeLeaf(record: TransferRecord): { hash: Buffer; text: string } {
 }
 
 /** A purge record (ports.ts PurgedLeaves): its own exchange id, no subject and no retention end of its own. */
-function purgeRecord(time: string, purged: PurgedLeaves): TransferRecord {
-  return { v: 1, time, exchangeId: randomUUID(), outcome: 'purged', authenticated: false, purged };
+function purgeRecord(time: string, purged: PurgedLeaves, reason?: string): TransferRecord {
+  return {
+    v: 1,
+    time,
+    exchangeId: randomUUID(),
+    outcome: 'purged',
+    authenticated: false,
+    purged,
+    ...(reason === undefined ? {} : { reason }),
+  };
 }
 
 function unavailable(cause: unknown, detail = 'the transfer log cannot be written'): GatewayError {
@@ -291,6 +309,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
           `SELECT COUNT(*) AS n FROM transfer_log t WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED}`,
         ),
       };
+      if (!db.readonly) this.#logEarlierErasures();
     } catch (cause) {
       throw unavailable(cause, 'the transfer log store cannot be opened');
     }
@@ -682,6 +701,33 @@ export class SqliteTransferLogStore implements TransferLogStore {
       throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the purge would erase other records than it logs');
     this.#appendInTransaction([encodeLeaf(purgeRecord(isoTime(nowMs), { leaves, retainedUntil }))]);
     return erased;
+  }
+
+  /**
+   * Logs the erasures that migration transfer-log/purge-records found (from before purges were logged) in one
+   * purge record without a retention end, which verifyPurges accepts only as the log's first purge record; once,
+   * in the transaction that drops the list.
+   */
+  #logEarlierErasures(): void {
+    const db = this.#database.db;
+    const listed = db.prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transfer_log_unlogged_erasures'",
+    );
+    if (listed.get() === undefined) return;
+    db.transaction(() => {
+      if (listed.get() === undefined) return; // another process logged them meanwhile
+      const leaves = db
+        .prepare<[], [number, number]>(
+          'SELECT first, count FROM transfer_log_unlogged_erasures ORDER BY first',
+        )
+        .raw(true)
+        .all();
+      if (leaves.length > 0) {
+        const record = purgeRecord(isoTime(Date.now()), { leaves }, 'erased before purges were logged');
+        this.#appendInTransaction([encodeLeaf(record)]);
+      }
+      db.exec('DROP TABLE transfer_log_unlogged_erasures');
+    }).immediate();
   }
 
   #read<T>(run: () => T): T {

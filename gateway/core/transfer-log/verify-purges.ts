@@ -15,7 +15,8 @@ import { leafPages } from './leaf-pages.js';
  * - `purge-early`: the purge record at `firstBadIndex` states a retention end after its own time (or none that
  *   is a date): it erased records whose retention had not ended;
  * - `purge-invalid`: the purge record at `firstBadIndex` is malformed, or names a leaf that is not before it,
- *   still holds its record, or was named by an earlier purge record, or states no retention end.
+ *   still holds its record, or was named by an earlier purge record, or states no retention end although it is
+ *   not the first purge record of the log.
  */
 export type PurgeFailure = 'purge-unrecorded' | 'purge-early' | 'purge-invalid';
 
@@ -81,14 +82,21 @@ function checkPurgeRecord(
   record: Record<string, unknown> | 'unreadable',
   index: number,
   state: Uint8Array,
+  first: boolean,
 ): PurgeFailure | undefined {
   if (record === 'unreadable') return 'purge-invalid';
   const ranges = rangesOf(record['purged'], index);
   const time = typeof record['time'] === 'string' ? Date.parse(record['time']) : NaN;
   if (ranges === undefined || Number.isNaN(time)) return 'purge-invalid';
   const until = (record['purged'] as { retainedUntil?: unknown }).retainedUntil;
-  if (typeof until !== 'string') return 'purge-invalid';
-  if (!(Date.parse(until) <= time)) return 'purge-early';
+  if (until === undefined) {
+    // Only the record of the erasures found when the store began to log purges has no retention end to state.
+    if (!first) return 'purge-invalid';
+  } else if (typeof until !== 'string') {
+    return 'purge-invalid';
+  } else if (!(Date.parse(until) <= time)) {
+    return 'purge-early';
+  }
   for (const [from, count] of ranges) {
     for (let i = from; i < from + count; i++) {
       if (state[i] !== ERASED) return 'purge-invalid';
@@ -115,6 +123,7 @@ export async function verifyPurges(store: PurgeSource): Promise<PurgeVerificatio
     reason,
     firstBadIndex,
   });
+  let purges = 0;
   pass: for await (const page of pagesOf(store, 0)) {
     // As verifyStoredLog: let the gateway's timers and sockets run between pages.
     await new Promise((resolve) => setImmediate(resolve));
@@ -126,8 +135,9 @@ export async function verifyPurges(store: PurgeSource): Promise<PurgeVerificatio
       }
       const purge = purgeRecordOf(record);
       if (purge === 'other') continue;
-      const bad = checkPurgeRecord(purge, index, state);
+      const bad = checkPurgeRecord(purge, index, state, purges === 0);
       if (bad !== undefined) return fail(bad, index);
+      purges++;
     }
   }
   if (state.indexOf(ERASED) >= 0) {

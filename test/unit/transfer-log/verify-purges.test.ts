@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PurgedLeaves, StoredLeaf, TransferRecord } from '../../../gateway/core/ports.js';
+import type { StoredLeaf, TransferRecord } from '../../../gateway/core/ports.js';
 import { verifyPurges } from '../../../gateway/core/transfer-log/index.js';
 import { MemoryTransferLogStore, sampleRecord } from './helpers/memory-store.js';
 
@@ -19,8 +19,7 @@ function purgeRecord(
     exchangeId: `00000000-0000-4000-9000-${String(purges).padStart(12, '0')}`,
     outcome: 'purged',
     authenticated: false,
-    // Without a retention end it is a record the store never writes: hence the cast.
-    purged: { leaves, ...(retainedUntil === null ? {} : { retainedUntil }) } as PurgedLeaves,
+    purged: { leaves, ...(retainedUntil === null ? {} : { retainedUntil }) },
   };
 }
 
@@ -112,7 +111,7 @@ describe('verifyPurges', () => {
     ['overlapping ranges', [1, 2, 3], ['1+2 2+2']],
     ['an empty range', [1], ['1+1 3+0']],
     ['a range that is not two integers', [1], ['1+1+5']],
-    ['no retention end', [1], ['1+1 no-end']],
+    ['no retention end while an earlier purge record exists', [1, 2], ['1+1', '2+1 no-end']],
   ];
   for (const [what, erased, records] of invalid) {
     it(`fails with purge-invalid at a purge record that names ${what}`, async () => {
@@ -134,6 +133,23 @@ describe('verifyPurges', () => {
     const { purged: _, ...bare } = purgeRecord([]);
     await store.append([bare as TransferRecord]);
     expect(await failureOf(store)).to.deep.equal(['purge-invalid', 3, 4]);
+  });
+
+  it('accepts the first purge record without a retention end: the erasures found when purges began to be logged', async () => {
+    const store = await logOf(6);
+    erase(store, 0, 1, 4);
+    await store.append([
+      purgeRecord(
+        [
+          [0, 2],
+          [4, 1],
+        ],
+        null,
+      ),
+    ]);
+    erase(store, 2);
+    await store.append([purgeRecord([[2, 1]])]);
+    expect(await verifyPurges(store)).to.deep.equal({ ok: true, size: 8 });
   });
 
   it('does not take a record that only mentions a purge for a purge record', async () => {
