@@ -6,4 +6,12 @@ export { ERROR_CATALOGUE, ERROR_CODES, GatewayError, isErrorCode, toGatewayError
 export type { ErrorCode, ErrorSpec, Fault } from './errors.js';
 export { isKid, isParticipantId, isUuid, isValidIdnr } from './ids.js';
 export type { ConsentEvent, ConsentEventType, ConsentRecord } from './ports.js';
-export type { Clock, Signer, TransferRecord, WebSessionRecord, WebSessionStore } from './ports.js';
+export type {
+  CheckpointAnchor,
+  Clock,
+  SignedCheckpoint,
+  Signer,
+  TransferRecord,
+  WebSessionRecord,
+  WebSessionStore,
+} from './ports.js';

@@ -333,6 +333,25 @@ export interface TransferLogStore {
   iterateLeafPages?(from: number): AsyncIterable<readonly RawLeaf[]>;
 }
 
+/**
+ * Where the log's latest signed checkpoint is kept outside its own store (issue 11: a log nobody can roll back):
+ * a restore of the store from an older backup does not reach it, so the start can tell a store that is behind
+ * what the gateway already published. Every checkpoint is recorded here before it is saved in the store or
+ * handed out; the anchored tree only grows.
+ */
+export interface CheckpointAnchor {
+  /** Where it is kept, for messages (a file path, a URL). */
+  readonly location: string;
+  /** Whether the anchor exists at all: once created, a log has existed. */
+  exists(): Promise<boolean>;
+  /** Creates an empty anchor (first start); fails if one exists. */
+  create(): Promise<void>;
+  /** The latest recorded checkpoint, undefined for an empty anchor. Throws if the anchor is damaged. */
+  latest(): Promise<SignedCheckpoint | undefined>;
+  /** Durably records a checkpoint; resolves once it is on disk. Refuses a smaller tree than the latest. */
+  record(checkpoint: SignedCheckpoint): Promise<void>;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Preview before use (§ 5 Abs. 2 EGovG; issue 5)
 

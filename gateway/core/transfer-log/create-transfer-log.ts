@@ -6,7 +6,14 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { b64u, fromB64u } from '../encoding.js';
 import { GatewayError } from '../errors.js';
-import type { AppendedLeaf, Clock, SignedCheckpoint, TransferLogStore, TransferRecord } from '../ports.js';
+import type {
+  AppendedLeaf,
+  CheckpointAnchor,
+  Clock,
+  SignedCheckpoint,
+  TransferLogStore,
+  TransferRecord,
+} from '../ports.js';
 import { encodeRecord } from './encode-record.js';
 import { CHECKPOINT_TYP, RECEIPT_TYP, signLogToken, type LogSigner } from './log-token.js';
 import {
@@ -32,6 +39,8 @@ export interface TransferLogDeps {
    * only checkpoints under the signer's own kid verify.
    */
   readonly checkpointKey?: (kid: string) => KeyObject | undefined;
+  /** Where each checkpoint is recorded, outside the store, before it is saved and handed out. */
+  readonly anchor?: CheckpointAnchor;
 }
 
 export interface TransferLog {
@@ -116,27 +125,31 @@ export function createTransferLog(deps: TransferLogDeps): TransferLog {
   let inFlight: Promise<SignedCheckpoint> | undefined;
 
   const createCheckpoint = async (): Promise<SignedCheckpoint> => {
-    // Re-read the stored head: another gateway instance sharing the store may have signed a newer one.
+    // Re-read the stored head: another gateway instance sharing the store may have signed a newer one. The
+    // anchor may be ahead of the store (recorded, then the store's save failed): the newer of the two counts.
     const stored = await store.latestCheckpoint();
+    const anchored = await deps.anchor?.latest();
+    const base = anchored && (!stored || anchored.treeSize > stored.treeSize) ? anchored : stored;
     const size = await store.size();
-    if (stored && size < stored.treeSize) {
+    if (base && size < base.treeSize) {
       throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the log is shorter than its last checkpoint');
     }
-    if (stored && stored.treeSize === size) {
-      latest = stored;
-      return stored;
+    if (base && base.treeSize === size) {
+      if (base !== stored) await store.saveCheckpoint(base);
+      latest = base;
+      return base;
     }
     const rootBytes = await rootHash(size, getNodes);
     // Never sign a head that does not extend the last one: a rewritten or truncated-and-regrown log stops here.
-    if (stored && stored.treeSize > 0) {
-      const proof = await consistencyProof(stored.treeSize, size, getNodes);
-      if (!verifyConsistency(stored.treeSize, size, fromB64u(stored.rootHash), rootBytes, proof)) {
+    if (base && base.treeSize > 0) {
+      const proof = await consistencyProof(base.treeSize, size, getNodes);
+      if (!verifyConsistency(base.treeSize, size, fromB64u(base.rootHash), rootBytes, proof)) {
         throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the log no longer extends its last checkpoint');
       }
     }
     const root = b64u(rootBytes);
     // Time never decreases, even if the clock steps back.
-    const time = Math.max(clock.nowMs(), stored?.time ?? 0, latest?.time ?? 0);
+    const time = Math.max(clock.nowMs(), base?.time ?? 0, latest?.time ?? 0);
     const jws = await signLogToken(signer, CHECKPOINT_TYP, {
       iss: gatewayId,
       treeSize: size,
@@ -144,6 +157,8 @@ export function createTransferLog(deps: TransferLogDeps): TransferLog {
       time,
     });
     const checkpoint: SignedCheckpoint = { treeSize: size, rootHash: root, time, jws };
+    // Kept outside the store first: a checkpoint is never handed out that a restore of the store could undo.
+    await deps.anchor?.record(checkpoint);
     await store.saveCheckpoint(checkpoint);
     latest = checkpoint;
     return checkpoint;

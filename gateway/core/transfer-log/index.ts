@@ -1,3 +1,12 @@
+export {
+  checkAgainstKeptCheckpoint,
+  checkAnchor,
+  type AnchorCheck,
+  type AnchorFailure,
+  type CheckAnchorDeps,
+  type KeptCheckpointCheck,
+  type KeptCheckpointOptions,
+} from './check-anchor.js';
 export { createTransferLog, type TransferLog, type TransferLogDeps } from './create-transfer-log.js';
 export { encodeRecord, recordLeafHash } from './encode-record.js';
 export { extendRetention, type ExtendRetentionDeps, type RetentionExtension } from './extend-retention.js';

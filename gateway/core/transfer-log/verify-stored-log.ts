@@ -8,7 +8,14 @@ import { b64u } from '../encoding.js';
 import type { RawLeaf, TransferLogStore } from '../ports.js';
 import { leafPages } from './leaf-pages.js';
 import { peekKid } from './log-token.js';
-import { createCompactRange, emptyRoot, HASH_SIZE, leafHash, type CompletedNode } from './merkle.js';
+import {
+  createCompactRange,
+  emptyRoot,
+  HASH_SIZE,
+  leafHash,
+  rangeNodes,
+  type CompletedNode,
+} from './merkle.js';
 import { verifyCheckpoint } from './verify-checkpoint.js';
 import type { PurgeFailure } from './verify-purges.js';
 
@@ -52,6 +59,13 @@ export interface VerifyStoredLogOptions {
   readonly issuer: string;
   /** Stored nodes compared per store call (default 4096). */
   readonly batchSize?: number;
+  /**
+   * Verify only the leaves after a tree already trusted (the anchored checkpoint, at start): the tree's edge at
+   * `treeSize` is read from the stored nodes and must give `rootHash`, then only later leaves are read. The
+   * leaves before it are left to a full verification. The last stored checkpoint is compared only if it is not
+   * older than `start`.
+   */
+  readonly start?: { readonly treeSize: number; readonly rootHash: string };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -83,6 +97,12 @@ export async function verifyStoredLog(
     ...(firstBadIndex === undefined ? {} : { firstBadIndex }),
   });
 
+  const ok = (size: number): StoredLogVerification => ({
+    ok: true,
+    size,
+    ...(checkpointSize === undefined ? {} : { checkpointSize }),
+  });
+
   if (checkpoint) {
     const kid = peekKid(checkpoint.jws);
     const key = kid === undefined ? undefined : options.checkpointKey(kid);
@@ -100,14 +120,30 @@ export async function verifyStoredLog(
   }
 
   /** One pass over the leaves: rebuilds the tree and compares it with the stored nodes and the checkpoint. */
+  const startSize = options.start?.treeSize ?? 0;
   const walk = async (pages: AsyncIterable<readonly RawLeaf[]>): Promise<StoredLogVerification> => {
-    const range = createCompactRange();
+    let range = createCompactRange();
+    if (options.start) {
+      const size = await store.size();
+      if (size < startSize) return fail(size, 'truncated', size);
+      // The trusted tree's right edge, from the stored nodes: it must give the trusted root.
+      let edge: Uint8Array[] | undefined;
+      try {
+        edge = await store.nodes(rangeNodes(0, startSize));
+        range = createCompactRange(startSize, edge);
+      } catch {
+        edge = undefined;
+      }
+      if (edge === undefined) return fail(0, 'node-missing');
+      if (b64u(range.root()) !== options.start.rootHash) return fail(0, 'root-mismatch');
+    }
     // Completed nodes waiting to be compared with the stored ones, per level: within a level they complete in
     // index order, so a batch taken level by level is sorted and each level is one run of consecutive indexes.
     let pending: CompletedNode[][] = [];
     let pendingCount = 0;
-    let count = 0;
-    let rootAtCheckpoint: Uint8Array | undefined = checkpointSize === 0 ? emptyRoot() : undefined;
+    let count = startSize;
+    let rootAtCheckpoint: Uint8Array | undefined =
+      checkpointSize === 0 ? emptyRoot() : checkpointSize === startSize ? range.root() : undefined;
 
     /**
      * Compares the nodes completed so far with the stored ones. Of the bad ones it names the one that completed
@@ -196,18 +232,20 @@ export async function verifyStoredLog(
 
     if (checkpoint) {
       if (count < checkpoint.treeSize) return fail(count, 'truncated', count);
+      // A checkpoint older than the trusted start is not reached by this walk: the caller compared it.
+      if (checkpoint.treeSize < startSize) return ok(count);
       if (rootAtCheckpoint === undefined || b64u(rootAtCheckpoint) !== checkpoint.rootHash) {
         return fail(count, 'root-mismatch');
       }
     }
-    return { ok: true, size: count, ...(checkpointSize === undefined ? {} : { checkpointSize }) };
+    return ok(count);
   };
 
   // The store's fast path first. Only a pass that finds everything in order is taken as it is: whatever it
   // reports as wrong is looked for again, row by row, so a failure always names what the exact reading finds.
   if (store.iterateLeafPages) {
-    const fast = await walk(store.iterateLeafPages(0));
+    const fast = await walk(store.iterateLeafPages(startSize));
     if (fast.ok) return fast;
   }
-  return walk(leafPages(store, 0));
+  return walk(leafPages(store, startSize));
 }
