@@ -3,3 +3,5 @@ export { loadSigner, loadSignerFromFiles, loadTrustMaterial, signerFiles } from 
 export type { SignerVariant } from './load-trust-material.js';
 export { loadCallbackSecrets } from './load-callback-secrets.js';
 export type { CallbackSecrets } from './load-callback-secrets.js';
+export { createFileCheckpointAnchor, readAnchorFile } from './file-checkpoint-anchor.js';
+export type { FileCheckpointAnchorOptions } from './file-checkpoint-anchor.js';
