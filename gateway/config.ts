@@ -53,6 +53,10 @@ export interface Config {
   readonly purgeIntervalS: number;
   /** OOG_VERIFY_INTERVAL_S: seconds between full verifications of the stored log; 0 turns the schedule off */
   readonly verifyIntervalS: number;
+  /** OOG_CHECKPOINT_INTERVAL_S: at most this many seconds between a record's append and a checkpoint over it */
+  readonly checkpointIntervalS: number;
+  /** OOG_LOG_ANCHOR_FILE, absolute; default <dataDir>/transfer-log.anchor (keep it off the store's volume) */
+  readonly logAnchorFile: string;
   /** OOG_UNAUTH_REFUSALS_PER_MIN: refusals of unauthenticated messages logged per source address and minute; 0: all */
   readonly unauthRefusalsPerMin: number;
   /** OOG_IDP_ISSUER, OOG_IDP_JWKS_URL, OOG_IDP_AUDIENCE: all three or none. */
@@ -130,6 +134,8 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/previewSweepS': 'OOG_PREVIEW_SWEEP_S',
   '/purgeIntervalS': 'OOG_PURGE_INTERVAL_S',
   '/verifyIntervalS': 'OOG_VERIFY_INTERVAL_S',
+  '/checkpointIntervalS': 'OOG_CHECKPOINT_INTERVAL_S',
+  '/logAnchorFile': 'OOG_LOG_ANCHOR_FILE',
   '/unauthRefusalsPerMin': 'OOG_UNAUTH_REFUSALS_PER_MIN',
   '/idp/issuer': 'OOG_IDP_ISSUER',
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
@@ -239,6 +245,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewSweepS: integer(read(env, 'OOG_PREVIEW_SWEEP_S')),
     purgeIntervalS: integer(read(env, 'OOG_PURGE_INTERVAL_S')),
     verifyIntervalS: integer(read(env, 'OOG_VERIFY_INTERVAL_S')),
+    checkpointIntervalS: integer(read(env, 'OOG_CHECKPOINT_INTERVAL_S')),
+    logAnchorFile: read(env, 'OOG_LOG_ANCHOR_FILE'),
     unauthRefusalsPerMin: integer(read(env, 'OOG_UNAUTH_REFUSALS_PER_MIN')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
@@ -312,6 +320,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     previewSweepS: 60,
     purgeIntervalS: 3600,
     verifyIntervalS: 86_400,
+    checkpointIntervalS: 5,
     unauthRefusalsPerMin: 60,
     logLevel: 'info',
     ...merged,
@@ -321,6 +330,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     gatewayKeyFile: pathOr('gatewayKeyFile', () => fromRoot(EXAMPLE_DEFAULTS.gatewayKeyFile)),
     subjectKeyFile: pathOr('subjectKeyFile', () => resolve(dataDir, 'subject.key')),
     previewKeyFile: pathOr('previewKeyFile', () => resolve(dataDir, 'preview.key')),
+    logAnchorFile: pathOr('logAnchorFile', () => resolve(dataDir, 'transfer-log.anchor')),
   };
 
   if (!validateConfig(candidate)) {

@@ -23,7 +23,12 @@ import { createKeyedLock } from './core/keyed-lock.js';
 import { createEvidenceSealer, createPreviewService } from './core/preview/index.js';
 import type { PreviewService as CorePreviewService } from './core/preview/index.js';
 import { createSubjectHasher } from './core/subject.js';
-import { createTransferLog, createVerificationRuns, verifyCheckpoint } from './core/transfer-log/index.js';
+import {
+  checkAnchor,
+  createTransferLog,
+  createVerificationRuns,
+  verifyCheckpoint,
+} from './core/transfer-log/index.js';
 import {
   createAgencyAuthVerifier,
   createEvidenceRequestVerifier,
@@ -50,7 +55,12 @@ import { SqlitePreviewStore } from './adapters/sqlite/sqlite-preview-store.js';
 import { SqliteConsentRequestStore } from './adapters/sqlite/sqlite-consent-request-store.js';
 import { composeConsents } from './compose-consents.js';
 import { composeAudit } from './compose-audit.js';
-import { loadSignerFromFiles, loadTrustMaterial } from './adapters/files/index.js';
+import {
+  createFileCheckpointAnchor,
+  loadSignerFromFiles,
+  loadTrustMaterial,
+} from './adapters/files/index.js';
+import { LogAnchorError } from './describe-anchor-failure.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
 import { startCallbacks } from './adapters/callbacks/index.js';
@@ -223,15 +233,71 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     const trust = createTrustStore(withEndpoints(material, overrides), clock);
 
-    // Storage: one SQLite file, WAL + synchronous=FULL, group-committed.
-    const db = new SqliteDatabase(join(config.dataDir, 'gateway.db'));
+    // Storage: one SQLite file, WAL + synchronous=FULL, group-committed. Its checkpoints are also kept in the
+    // anchor, outside the store: a missing store where the anchor shows a log existed is refused before a new,
+    // empty one is created in its place.
+    const storeFile = join(config.dataDir, 'gateway.db');
+    const anchor = createFileCheckpointAnchor(config.logAnchorFile);
+    const storeExisted = existsSync(storeFile);
+    if (!storeExisted && (await anchor.exists())) {
+      const anchored = await anchor.latest().catch(() => undefined);
+      throw new LogAnchorError(
+        { ok: false, reason: 'store-missing', ...(anchored ? { anchorSize: anchored.treeSize } : {}) },
+        { storeFile, anchorFile: anchor.location },
+      );
+    }
+    const db = new SqliteDatabase(storeFile);
     closers.push(() => db.close());
     const logStore = new SqliteTransferLogStore(db);
     const replay = new SqliteReplayStore(db, clock);
     const consentStore = new SqliteConsentStore(db);
-    const transferLog = createTransferLog({ store: logStore, signer, clock, gatewayId: config.gatewayId });
+    const transferLog = createTransferLog({
+      store: logStore,
+      signer,
+      clock,
+      gatewayId: config.gatewayId,
+      anchor,
+    });
 
-    // Refuse to serve a log that does not match its last signed checkpoint; every full verification is recorded.
+    // Before serving: the store is not behind, short of, or other than its anchor (a restored backup would
+    // otherwise release again what was released after the backup: the replay store is in the same file), and
+    // the leaves a crash left after the last checkpoint verify. Then a checkpoint covers them.
+    const anchorStarted = Date.now();
+    const anchorCheck = await checkAnchor({
+      store: logStore,
+      anchor,
+      storeExisted,
+      issuer: config.gatewayId,
+      checkpointKey: (kid) => (kid === signer.kid ? createPublicKey(signer.privateKey) : undefined),
+    });
+    if (!anchorCheck.ok) {
+      throw new LogAnchorError(anchorCheck, { storeFile, anchorFile: anchor.location });
+    }
+    if (anchorCheck.caughtUp) {
+      logger.warn(
+        { event: 'log.anchor_caught_up', treeSize: anchorCheck.trusted?.treeSize, anchor: anchor.location },
+        'log.anchor_caught_up: the store held a newer signed checkpoint than the anchor; it is anchored now',
+      );
+    }
+    const head = await transferLog.checkpoint();
+    logger.info(
+      {
+        event: 'log.anchor_checked',
+        size: anchorCheck.size,
+        anchoredSize: anchorCheck.trusted?.treeSize ?? 0,
+        checkpointSize: head.treeSize,
+        created: anchorCheck.created,
+        ms: Date.now() - anchorStarted,
+      },
+      'log.anchor_checked',
+    );
+
+    // Every record is covered by a signed, anchored checkpoint within checkpointIntervalS, and at shutdown
+    // (this closer runs after the HTTP server and the background work have stopped, before the store closes).
+    closers.push(scheduleCheckpoints(transferLog, logger, config.checkpointIntervalS));
+
+    // The full verification (every leaf recomputed) runs in the background, so a restart on a large log serves
+    // within seconds; a mismatch is an incident (log.verify_mismatch) and is recorded for the DPO.
     const verificationRuns = createVerificationRuns({
       verify: () => transferLog.verifyStored(),
       store: new SqliteVerificationRunStore(db),
@@ -261,14 +327,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         }
       },
     });
-    const check = await verificationRuns.run('startup');
-    if (!check.ok) {
-      throw new Error(
-        `the transfer log does not verify (${check.reason ?? 'unknown'}${
-          check.firstBadIndex === undefined ? '' : ` at index ${check.firstBadIndex}`
-        }); run 'oog log verify' and restore the store before starting`,
+    const startupRun = verificationRuns
+      .run('startup')
+      .catch((error: unknown) =>
+        logger.error({ event: 'log.verify_failed', err: error }, 'log.verify_failed'),
       );
-    }
+    closers.push(() => startupRun.then(() => undefined));
 
     if (config.verifyIntervalS > 0) {
       const timer = setInterval(() => {
@@ -809,6 +873,34 @@ function schedulePurge(
   return async () => {
     clearInterval(timer);
     await running;
+  };
+}
+
+/**
+ * Signs a checkpoint every `intervalS` seconds if the log grew (TransferLog.checkpoint signs only then), so no
+ * record stays unsigned for longer, whatever else asks for checkpoints. A failure is logged and retried at the
+ * next tick. The returned closer stops the timer, waits for a checkpoint under way and signs the last one.
+ */
+function scheduleCheckpoints(
+  log: ReturnType<typeof createTransferLog>,
+  logger: Logger,
+  intervalS: number,
+): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  const sign = () =>
+    log.checkpoint().catch((error: unknown) => {
+      logger.error({ event: 'log.checkpoint_failed', err: error }, 'log.checkpoint_failed');
+    });
+  const timer = setInterval(() => {
+    running ??= sign().finally(() => {
+      running = undefined;
+    });
+  }, intervalS * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+    await sign();
   };
 }
 

@@ -9,7 +9,7 @@
  * over `--years` ending at `--end` (default now), subject references of 250,000 citizens, each record retained
  * P2Y from its time as the example policies say. Records go through SqliteTransferLogStore.append in batches, so
  * every leaf hash and Merkle node is real, and a checkpoint is signed at the end with the gateway's key (the
- * configured one, OOG_GATEWAY_KEY). Deterministic for a given --seed. Refuses a store that already has leaves.
+ * configured one, OOG_GATEWAY_KEY) and recorded in the log's anchor (OOG_LOG_ANCHOR_FILE). Deterministic for a given --seed. Refuses a store that already has leaves.
  * Prints the fill rate, the cost of a single append at the start and at the end, and the file size.
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -20,7 +20,7 @@ import { loadConfig } from '../gateway/config.js';
 import type { TransferRecord } from '../gateway/core/ports.js';
 import { addIsoDuration } from '../gateway/core/policy/index.js';
 import { createTransferLog } from '../gateway/core/transfer-log/index.js';
-import { loadSigner } from '../gateway/adapters/files/index.js';
+import { createFileCheckpointAnchor, loadSigner } from '../gateway/adapters/files/index.js';
 import { SqliteDatabase } from '../gateway/adapters/sqlite/sqlite-database.js';
 import { SqliteTransferLogStore } from '../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
 import { systemClock } from '../gateway/adapters/system-clock.js';
@@ -171,7 +171,10 @@ const db = new SqliteDatabase(file);
 const store = new SqliteTransferLogStore(db);
 if ((await store.size()) > 0) throw new Error(`${file} already holds leaves; give an empty data dir`);
 const signer = loadSigner(config.participantsFile, config.gatewayId);
-const log = createTransferLog({ store, signer, clock: systemClock, gatewayId: config.gatewayId });
+// The checkpoint signed at the end is anchored as the gateway's own are, so the gateway starts on the store.
+const anchor = createFileCheckpointAnchor(config.logAnchorFile);
+if (!(await anchor.exists())) await anchor.create();
+const log = createTransferLog({ store, signer, clock: systemClock, gatewayId: config.gatewayId, anchor });
 
 const random = prng(Number(values.seed));
 const startMs = endMs - years * 365.25 * 24 * 3600 * 1000;
