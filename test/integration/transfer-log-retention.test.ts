@@ -488,7 +488,8 @@ describe('transfer log retention', function () {
       // A purge may run between the two appends and erase the first record alone: count over every purge.
       const purgedSoFar = () =>
         lines.filter((l) => l['event'] === 'log.purged').reduce((n, l) => n + Number(l['purged']), 0);
-      for (let i = 0; i < 60 && purgedSoFar() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 60 && purgedSoFar() < 2; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       expect(purgedSoFar()).to.equal(2);
       expect((await gateway.logStore.leaf(0))!.record).to.equal(null);
       expect((await gateway.logStore.leaf(2))!.record).to.not.equal(null);
