@@ -63,6 +63,20 @@ function fromBodyParser(error: unknown): GatewayError | undefined {
   }
 }
 
+/** In a regular expression with the u flag, a surrogate range matches only surrogates that are not paired. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * JSON.parse's reviver for plain JSON bodies: an escaped lone surrogate (`"\ud800"`) is grammatical JSON but no
+ * Unicode text, so it is refused like the signed envelopes' parser does (gateway/core/envelope/strict-json.ts).
+ * What it throws becomes body-parser's `entity.parse.failed`, hence 400 ERR_REQUEST_MALFORMED.
+ */
+function refuseLoneSurrogates(key: string, value: unknown): unknown {
+  if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))
+    throw new SyntaxError('unpaired surrogate in a JSON string');
+  return value;
+}
+
 /** Refuses compressed bodies: decompression would let a small request become a large one (a zip bomb). */
 function refuseContentEncoding(req: Request, _res: Response, next: NextFunction): void {
   const encoding = req.headers['content-encoding'];
@@ -107,6 +121,7 @@ export function createApp({ services, config, logger, web }: CreateAppOptions): 
         limit: config.http.jsonLimitBytes,
         strict: true,
         inflate: false,
+        reviver: refuseLoneSurrogates,
       }),
     },
   });

@@ -113,6 +113,26 @@ function checkMediaType(operation: Operation, req: Request): void {
   if (!declared.includes(mediaType)) {
     throw new GatewayError('ERR_MEDIA_TYPE', `Content-Type must be one of: ${declared.join(', ')}`);
   }
+  const charset = charsetOf(req);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new GatewayError('ERR_MEDIA_TYPE', 'bodies are UTF-8: a charset parameter, if sent, must be utf-8');
+  }
+}
+
+/**
+ * The `charset` parameter of Content-Type (RFC 9110 §8.3.1: names and values case-insensitive, the value a
+ * token or a quoted string), lower-cased; undefined if there is none. Every body the gateway reads is UTF-8,
+ * so any other charset is refused rather than ignored: a receiver that honoured it would read other text.
+ */
+function charsetOf(req: Request): string | undefined {
+  const parameters = (req.headers['content-type'] ?? '').split(';').slice(1);
+  for (const parameter of parameters) {
+    const at = parameter.indexOf('=');
+    if (at < 0 || parameter.slice(0, at).trim().toLowerCase() !== 'charset') continue;
+    const value = parameter.slice(at + 1).trim();
+    return (value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value).toLowerCase();
+  }
+  return undefined;
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;

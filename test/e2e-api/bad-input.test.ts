@@ -304,11 +304,23 @@ const CASES: readonly Case[] = [
     body: signAs(consumer),
   },
   {
+    // A token signed for another gateway is not addressed to this one: an authentication failure (issue 11).
     name: 'an aud that is another gateway',
-    status: 400,
-    code: 'ERR_SCHEMA',
+    status: 401,
+    code: 'ERR_AUTH',
     logged: true,
     claims: { aud: 'oog:another-gateway' },
+    body: signAs(consumer),
+  },
+  {
+    // Escaped in the JSON, a lone surrogate is grammatical but no Unicode text: never valid UTF-8 on the wire,
+    // which the XML gate already refuses (issue 11).
+    name: 'an escaped lone surrogate in actor',
+    status: 400,
+    code: 'ERR_REQUEST_MALFORMED',
+    logged: false,
+    claims: { actor: 'x\ud800y' },
+    // JSON.stringify writes the lone surrogate as the escape \ud800 (ES2019 well-formed stringify).
     body: signAs(consumer),
   },
   // --- identifiers ------------------------------------------------------------------------------------------
@@ -403,6 +415,15 @@ const CASES: readonly Case[] = [
     contentType: 'application/json',
     body: signAs(consumer),
   },
+  ...['utf-16', 'UTF-16LE', '"iso-8859-1"', 'latin1'].map((charset): Case => ({
+    // The body is UTF-8 whatever the header says; a charset that is not UTF-8 is refused, not ignored (issue 11).
+    name: `a valid token declared as application/jose; charset=${charset}`,
+    status: 415,
+    code: 'ERR_MEDIA_TYPE',
+    logged: false,
+    contentType: `application/jose; charset=${charset}`,
+    body: signAs(consumer),
+  })),
 ];
 
 describe('e2e: bad input to POST /v1/evidence-requests (issue 2)', () => {

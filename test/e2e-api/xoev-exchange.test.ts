@@ -282,13 +282,38 @@ describe('XÖV evidence requests through the gateway (issue 3)', function () {
       await expectRefused(wrapped, 401, 'ERR_SIG_INVALID', messageId);
     });
 
-    it('refuses a request whose leser is not this gateway with ERR_SCHEMA', async () => {
+    it('refuses a request whose leser is not this gateway with 401 ERR_AUTH: signed for someone else', async () => {
       const messageId = randomUUID();
       const xml = signedRequest(gw, meldebescheinigung(), {
         messageId,
         to: { id: 'oog:other-gateway', name: 'Another gateway' },
       });
-      await expectRefused(xml, 400, 'ERR_SCHEMA', messageId);
+      await expectRefused(xml, 401, 'ERR_AUTH', messageId);
+    });
+
+    for (const charset of ['utf-16', 'ISO-8859-1', '"windows-1252"']) {
+      it(`refuses a correct request declared as application/xml; charset=${charset} with 415 ERR_MEDIA_TYPE`, async () => {
+        const before = gw.provider!.requests;
+        const messageId = randomUUID();
+        const answer = await gw.request('POST', '/v1/evidence-requests', {
+          body: signedRequest(gw, meldebescheinigung(), { messageId }),
+          contentType: `application/xml; charset=${charset}`,
+        });
+        expect(answer.status, answer.text).to.equal(415);
+        expect(codeOf(gw, answer)).to.equal('ERR_MEDIA_TYPE');
+        expect(gw.provider!.requests).to.equal(before);
+        expect(await outcomesOf(gw, messageId)).to.deep.equal([]);
+      });
+    }
+
+    it('accepts application/xml; charset=UTF-8 and charset="utf-8"', async () => {
+      for (const charset of ['UTF-8', '"utf-8"']) {
+        const answer = await gw.request('POST', '/v1/evidence-requests', {
+          body: signedRequest(gw),
+          contentType: `application/xml; charset=${charset}`,
+        });
+        expect(answer.status, answer.text).to.equal(200);
+      }
     });
 
     it('refuses a replayed nachrichtenUUID with ERR_REPLAY', async () => {

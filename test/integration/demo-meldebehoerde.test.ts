@@ -186,12 +186,12 @@ describe('startDemoMeldebehoerde', function () {
     expect(problemCode(answer)).to.equal('ERR_SIG_INVALID');
   });
 
-  it('refuses a forwarded request addressed to another provider, with 400 ERR_SCHEMA', async function () {
+  it('refuses a forwarded request addressed to another provider, with 401 ERR_AUTH', async function () {
     const { url } = await start();
     const claims = forwardedRequestClaims({ aud: 'psw:09999001' });
     const answer = await post(url, await signForwardedRequest(gateway.signer, claims));
-    expect(answer.status).to.equal(400);
-    expect(problemCode(answer)).to.equal('ERR_SCHEMA');
+    expect(answer.status).to.equal(401);
+    expect(problemCode(answer)).to.equal('ERR_AUTH');
   });
 
   it('refuses a stale forwarded request, with 401 ERR_STALE', async function () {

@@ -157,6 +157,36 @@ describe('createApp: the gate before any handler', () => {
     expect((await bodyOf(res)).code).to.equal('ERR_REQUEST_MALFORMED');
   });
 
+  for (const [what, body] of [
+    ['a value', '{"consumer":"ags:09999002","evidenceTypes":["x\\ud800"],"purpose":"p"}'],
+    ['a member name', '{"consumer":"ags:09999002","\\udc00":1}'],
+  ]) {
+    it(`refuses an escaped lone surrogate in ${what} of a JSON body with 400 ERR_REQUEST_MALFORMED`, async () => {
+      const res = await post('/v1/me/consents', 'application/json', body!, {
+        authorization: 'Bearer erika-token.abc',
+      });
+      expect(res.status).to.equal(400);
+      expect((await bodyOf(res)).code).to.equal('ERR_REQUEST_MALFORMED');
+    });
+  }
+
+  it('reads an escaped surrogate pair in a JSON body as the character it stands for', async () => {
+    const res = await post('/v1/me/consents', 'application/json', '{"purpose":"\\ud83d\\ude00"}', {
+      authorization: 'Bearer erika-token.abc',
+    });
+    expect((await bodyOf(res)).code).to.not.equal('ERR_REQUEST_MALFORMED');
+  });
+
+  for (const charset of ['utf-16', 'iso-8859-1', '"us-ascii"']) {
+    it(`refuses a JSON body declared with charset=${charset} with 415 ERR_MEDIA_TYPE`, async () => {
+      const res = await post('/v1/me/consents', `application/json; charset=${charset}`, '{}', {
+        authorization: 'Bearer erika-token.abc',
+      });
+      expect(res.status).to.equal(415);
+      expect((await bodyOf(res)).code).to.equal('ERR_MEDIA_TYPE');
+    });
+  }
+
   it('refuses a JSON body that is not an object or array with 400 ERR_REQUEST_MALFORMED', async () => {
     const res = await post('/v1/me/consents', 'application/json', '"text"', {
       authorization: 'Bearer erika-token.abc',

@@ -201,7 +201,7 @@ describe('the exchange with XÖV messages', () => {
     [
       'a message to another gateway',
       () => signXoev(consumer, request({ leser: { id: 'oog:other', name: 'x' } })),
-      'ERR_SCHEMA',
+      'ERR_AUTH',
     ],
     [
       'a schema-invalid message',

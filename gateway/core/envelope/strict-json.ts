@@ -52,8 +52,8 @@ function hexValue(c: number): number {
 /**
  * Parses one JSON text strictly (RFC 8259 §2–§9): refuses duplicate member names at any depth (§4 leaves them
  * undefined; we do not guess), the member names `__proto__`, `constructor` and `prototype`, a byte order mark,
- * raw control characters and unpaired raw surrogates in strings, leading zeros, `+`, `NaN`, trailing commas and
- * anything after the value. Escaped lone surrogates (`\ud800`) are grammatical JSON (§7, §8.2) and kept.
+ * raw control characters and unpaired surrogates in strings, raw or escaped (`"\ud800"` is grammatical, §7, but
+ * not Unicode text, §8.2), leading zeros, `+`, `NaN`, trailing commas and anything after the value.
  * Objects are plain objects holding only own members; numbers become JS numbers.
  * Throws ERR_REQUEST_MALFORMED (not JSON, or refused as above) and ERR_TOO_LARGE (longer than maxLength,
  * deeper than maxDepth).
@@ -236,13 +236,20 @@ class JsonReader {
             out += '\t';
             break;
           case 0x75: {
-            // u: exactly four hex digits. A lone escaped surrogate is grammatical (RFC 8259 §7) and kept.
-            let code = 0;
-            for (let i = 2; i < 6; i++) {
-              const h = hexValue(text.charCodeAt(pos + i));
-              if (h < 0) throw malformed('invalid \\u escape', pos);
-              code = code * 16 + h;
+            // u: exactly four hex digits. An escaped surrogate must be half of a pair: a lone one is grammatical
+            // (RFC 8259 §7) but no Unicode text, which no UTF-8 sender could have meant (§8.2).
+            const code = this.readHex4(pos);
+            if (code >= 0xd800 && code <= 0xdbff) {
+              const low = text.charCodeAt(pos + 6) === BACKSLASH && text.charCodeAt(pos + 7) === 0x75;
+              const next = low ? this.readHex4(pos + 6) : -1;
+              if (next < 0xdc00 || next > 0xdfff)
+                throw malformed('unpaired escaped surrogate in string', pos);
+              out += String.fromCharCode(code, next);
+              pos += 10;
+              break;
             }
+            if (code >= 0xdc00 && code <= 0xdfff)
+              throw malformed('unpaired escaped surrogate in string', pos);
             out += String.fromCharCode(code);
             pos += 4;
             break;
@@ -259,6 +266,17 @@ class JsonReader {
       if (c >= 0xd800 && c <= 0xdfff) pos = this.checkRawSurrogate(c, pos);
       else pos++;
     }
+  }
+
+  /** The four hex digits of the `\\u` escape at `pos` as a UTF-16 code unit. */
+  readHex4(pos: number): number {
+    let code = 0;
+    for (let i = 2; i < 6; i++) {
+      const h = hexValue(this.text.charCodeAt(pos + i));
+      if (h < 0) throw malformed('invalid \\u escape', pos);
+      code = code * 16 + h;
+    }
+    return code;
   }
 
   /** A raw (unescaped) surrogate must be the high half of a pair: the text would not be Unicode otherwise. */

@@ -74,8 +74,8 @@ function assertSeconds(name: string, value: number): void {
  *    ERR_REQUEST_MALFORMED, ERR_SIG_INVALID, ERR_TRUST_UNKNOWN_SENDER, ERR_TRUST_CERT;
  * 2. `iss` is a string equal to the key's owner, and that participant holds role `consumer`:
  *    ERR_TRUST_SENDER_MISMATCH;
- * 3. `aud` equals gatewayId: ERR_SCHEMA (the message is not addressed to this gateway; a schema-level fault of
- *    an authenticated sender, not a signature or trust problem);
+ * 3. `aud` equals gatewayId: ERR_AUTH (a token signed for another gateway is not addressed to this one, so the
+ *    sender is not authenticated to it; 401 like the agency bearer's own `aud` check);
  * 4. `iat`/`exp` (checkFreshness): ERR_STALE;
  * 5. identifiers, where present: `subject.idnr` a valid IDNr string (any type, non-ASCII digits, bad check
  *    digit) and `iss`/`provider` participant ids: ERR_IDENTIFIER — before the schema, so an invalid IDNr is
@@ -134,7 +134,11 @@ export function createConsumerMessageVerifier<Claims>(
         throw new GatewayError('ERR_TRUST_SENDER_MISMATCH', 'sender does not hold the consumer role');
       }
       authenticated = true;
-      if (payload.aud !== gatewayId) throw new GatewayError('ERR_SCHEMA', '/aud not this gateway');
+      if (payload.aud !== gatewayId)
+        throw new GatewayError(
+          'ERR_AUTH',
+          'aud names another gateway: the token is not addressed to this one',
+        );
       const { iat } = checkFreshness(payload, clock.nowMs(), limits);
       checkParticipantClaims(payload, ['iss', 'provider']);
       checkSubjectIdnr(payload);

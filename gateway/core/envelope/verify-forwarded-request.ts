@@ -62,7 +62,7 @@ export type ForwardedRequestVerifier = (token: string) => Promise<VerifiedForwar
 /**
  * Builds the verifier of forwarded requests (PROTOCOL.md §2), with the same order and codes as
  * createEvidenceRequestVerifier: envelope (typ `forwarded-request+jwt`) → `iss` = key owner holding role
- * `gateway` (ERR_TRUST_SENDER_MISMATCH) → `aud` = providerId (ERR_SCHEMA) → iat/exp (ERR_STALE) →
+ * `gateway` (ERR_TRUST_SENDER_MISMATCH) → `aud` = providerId (ERR_AUTH) → iat/exp (ERR_STALE) →
  * subject.idnr / consumer (ERR_IDENTIFIER) → claims schema (ERR_SCHEMA). Refusals after the payload was read
  * are EnvelopeErrors. The factory throws TypeError on bad options.
  */
@@ -99,7 +99,11 @@ export function createForwardedRequestVerifier(
         throw new GatewayError('ERR_TRUST_SENDER_MISMATCH', 'sender does not hold the gateway role');
       }
       authenticated = true;
-      if (payload.aud !== providerId) throw new GatewayError('ERR_SCHEMA', '/aud not this provider');
+      if (payload.aud !== providerId)
+        throw new GatewayError(
+          'ERR_AUTH',
+          'aud names another provider: the request is not addressed to this one',
+        );
       const { iat } = checkFreshness(payload, clock.nowMs(), limits);
       checkParticipantClaims(payload, ['consumer']);
       checkSubjectIdnr(payload);

@@ -84,8 +84,24 @@ describe('parseStrictJson', () => {
     });
   }
 
-  it('keeps an escaped lone surrogate, which RFC 8259 §7 grammar allows', () => {
-    expect(parseStrictJson('"\\ud800"')).to.equal('\ud800');
+  const unpaired: Record<string, string> = {
+    'an escaped lone high surrogate': '"x\\ud800y"',
+    'an escaped lone low surrogate': '"\\udc00"',
+    'an escaped high surrogate at the end of a string': '"\\uD83D"',
+    'an escaped high surrogate before another high one': '"\\ud83d\\ud83d"',
+    'an escaped high surrogate before a non-surrogate escape': '"\\ud83d\\u0041"',
+    'an escaped lone surrogate in a member name': '{"\\ud800":1}',
+  };
+  for (const [what, text] of Object.entries(unpaired)) {
+    // Grammatical (RFC 8259 §7) but not Unicode text (§8.2): the XML gate refuses the same (issue 11).
+    it(`refuses ${what}, with ERR_REQUEST_MALFORMED`, () => {
+      expect(thrownBy(() => parseStrictJson(text)).code).to.equal('ERR_REQUEST_MALFORMED');
+    });
+  }
+
+  it('keeps an escaped surrogate pair as the one character it stands for', () => {
+    expect(parseStrictJson('"a\\ud83d\\ude00b"')).to.equal('a\u{1f600}b');
+    expect(parseStrictJson('"\\uD83D\\uDE00"')).to.equal(JSON.parse('"\\uD83D\\uDE00"'));
   });
 
   it('refuses nesting deeper than maxDepth, with ERR_TOO_LARGE', () => {

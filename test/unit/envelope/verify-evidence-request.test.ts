@@ -83,8 +83,8 @@ describe('createEvidenceRequestVerifier', () => {
     expect(await codeFor(requestClaims({ iss: 'ags:09999004' }), revoked)).to.equal('ERR_TRUST_CERT');
   });
 
-  it('refuses a request for another gateway, with ERR_SCHEMA', async () => {
-    expect(await codeFor(requestClaims({ aud: 'oog:other-gateway' }))).to.equal('ERR_SCHEMA');
+  it('refuses a request for another gateway, with ERR_AUTH', async () => {
+    expect(await codeFor(requestClaims({ aud: 'oog:other-gateway' }))).to.equal('ERR_AUTH');
   });
 
   const stale: Record<string, Record<string, unknown>> = {

@@ -60,13 +60,13 @@ describe('createForwardedRequestVerifier', () => {
     expect((await refusalOf(verify(token))).code).to.equal('ERR_TRUST_SENDER_MISMATCH');
   });
 
-  it('refuses a request addressed to another provider, with ERR_SCHEMA', async () => {
+  it('refuses a request addressed to another provider, with ERR_AUTH', async () => {
     const token = await signCompactJws(
       gateway.signer,
       FORWARDED_REQUEST_TYP,
       forwardedClaims({ aud: 'psw:09999001' }),
     );
-    expect((await refusalOf(verify(token))).code).to.equal('ERR_SCHEMA');
+    expect((await refusalOf(verify(token))).code).to.equal('ERR_AUTH');
   });
 
   it('refuses a stale request, with ERR_STALE', async () => {

@@ -99,11 +99,11 @@ describe('createXoevRequestReader', () => {
     expect(request.messageId).to.equal(header.messageId);
   });
 
-  it('refuses an XInneres header that names another leser, with ERR_SCHEMA', async () => {
+  it('refuses an XInneres header that names another leser, with ERR_AUTH', async () => {
     const legacy = toXInneresHeader(
       buildXoevRequest(requestHeader({ leser: { id: 'oog:other-gateway', name: 'x' } }), requestContent()),
     );
-    expect((await refusalOf(read(signXoev(elterngeld, legacy)))).code).to.equal('ERR_SCHEMA');
+    expect((await refusalOf(read(signXoev(elterngeld, legacy)))).code).to.equal('ERR_AUTH');
   });
 
   it('returns an upper-case nachrichtenUUID in lower case, so the replay key is canonical', async () => {
@@ -148,17 +148,17 @@ describe('createXoevRequestReader', () => {
   });
 
   describe('addressing and sender', () => {
-    it('refuses a message whose leser is not this gateway, with ERR_SCHEMA', async () => {
+    it('refuses a message whose leser is not this gateway, with ERR_AUTH', async () => {
       const xml = signedRequest({ header: { leser: { id: 'oog:other-gateway', name: 'Other' } } });
-      expect((await refusalOf(read(xml))).code).to.equal('ERR_SCHEMA');
+      expect((await refusalOf(read(xml))).code).to.equal('ERR_AUTH');
     });
 
-    it('refuses a leser that is not in the DVDV, with ERR_SCHEMA', async () => {
+    it('refuses a leser that is not in the DVDV (so not this gateway), with ERR_AUTH', async () => {
       const xml = buildXoevRequest(requestHeader(), requestContent()).replace(
         /(<bn-g2g:leser>\s*<bn-beh:verzeichnisdienst[^>]*>\s*<code>)DVDV/,
         '$1DVDV2',
       );
-      expect((await refusalOf(read(signXoev(elterngeld, xml)))).code).to.equal('ERR_SCHEMA');
+      expect((await refusalOf(read(signXoev(elterngeld, xml)))).code).to.equal('ERR_AUTH');
     });
 
     it('refuses an autor that is not a participant id, with ERR_IDENTIFIER', async () => {

@@ -50,7 +50,7 @@ describe('explainXoev', () => {
     const checked = explainXoev(old, trust, { schemas: SCHEMAS, clock: fixedClock(), self: GATEWAY_ID });
     expect(checked).to.include({ ok: false, code: 'ERR_STALE', failedStep: 'freshness' });
     const elsewhere = explainXoev(signedRequest(), trust, { schemas: SCHEMAS, self: 'oog:other-gateway' });
-    expect(elsewhere).to.include({ ok: false, code: 'ERR_SCHEMA', failedStep: 'leser' });
+    expect(elsewhere).to.include({ ok: false, code: 'ERR_AUTH', failedStep: 'leser' });
   });
 
   it('explains a provider’s evidence, and refuses a request signed by a provider for the role', () => {

@@ -141,14 +141,14 @@ describe('createXoevForwarder', () => {
 });
 
 describe('createXoevForwardedRequestVerifier', () => {
-  it('refuses a request addressed to another provider, with ERR_SCHEMA', async () => {
+  it('refuses a request addressed to another provider, with ERR_AUTH', async () => {
     const other = createXoevForwardedRequestVerifier({
       trust,
       clock,
       providerId: 'mld:09999001',
       schemas: SCHEMAS,
     });
-    expect((await refusalOf(other(await forward(input())))).code).to.equal('ERR_SCHEMA');
+    expect((await refusalOf(other(await forward(input())))).code).to.equal('ERR_AUTH');
   });
 
   it('refuses a "forwarded request" signed by a consumer, with ERR_TRUST_SENDER_MISMATCH', async () => {

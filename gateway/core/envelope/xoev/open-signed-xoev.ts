@@ -18,7 +18,7 @@
  *  6. role: `autor` holds the expected role → ERR_TRUST_SENDER_MISMATCH. From here the sender is authenticated.
  *  7. the signed content (xml-crypto's canonical output of what the Reference covered) is parsed again by
  *     libxml2; everything below reads only that: message type, header (autor again, leser), time, content
- *  8. message type (root element) → ERR_SCHEMA; leser = this participant → ERR_SCHEMA
+ *  8. message type (root element) → ERR_SCHEMA; leser = this participant → ERR_AUTH (signed for someone else)
  *  9. erstellungszeitpunkt with a time zone, not in the future beyond skew, not older than maxAge → ERR_STALE
  * 10. identifiers in the content (IDNr check digit, participant ids) → ERR_IDENTIFIER
  * 11. XSD → ERR_SCHEMA; then nachrichtentyp code/listURI/listVersionID, no xsi:* attributes, a canonical UUID
@@ -316,7 +316,10 @@ export function openSignedXoev(input: string, options: OpenXoevOptions): OpenedX
 
     const leser = participantIdOf(header.leser, header.form);
     if (options.self !== undefined && leser !== options.self) {
-      throw new GatewayError('ERR_SCHEMA', 'leser is not this participant');
+      throw new GatewayError(
+        'ERR_AUTH',
+        'leser names another participant: the message is not addressed to this one',
+      );
     }
     step('leser');
 
