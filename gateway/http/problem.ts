@@ -1,7 +1,8 @@
 /**
  * GatewayError → RFC 9457 `application/problem+json` (PROTOCOL.md §1c, §6). The one place where an error becomes
  * an HTTP answer: the caller gets the code, the catalogue title, a safe detail (none for ERR_INTERNAL) and an
- * `instance` id; the log line carries the same id with the full cause. Never a stack, SQL, path or key material.
+ * `instance` id; the log line carries the same id with the cause (a stack only for ERR_INTERNAL). The answer
+ * never carries a stack, SQL, path or key material.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
@@ -74,6 +75,28 @@ export type ProblemResponder = (
   options?: ProblemOptions,
 ) => void;
 
+export interface CauseSummary {
+  readonly type: string;
+  readonly code?: string;
+  readonly message: string;
+  readonly cause?: CauseSummary;
+}
+
+const MAX_CAUSE_DEPTH = 4;
+
+/** An error's cause chain as name, code and message, without stacks (they hold absolute source paths). */
+export function summarizeCause(cause: unknown, depth = 0): CauseSummary {
+  if (!(cause instanceof Error)) return { type: typeof cause, message: String(cause).slice(0, MAX_DETAIL) };
+  const code = (cause as { code?: unknown }).code;
+  const inner = (cause as { cause?: unknown }).cause;
+  return {
+    type: cause.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    message: cause.message.slice(0, MAX_DETAIL),
+    ...(inner === undefined || depth >= MAX_CAUSE_DEPTH ? {} : { cause: summarizeCause(inner, depth + 1) }),
+  };
+}
+
 /**
  * Returns the function that answers with a problem and writes one log line `http.refused` (the caller's fault)
  * or `http.failed` (the provider's or the gateway's) with the error id, code and cause.
@@ -83,15 +106,19 @@ export function createProblemResponder(rootLogger: Logger): ProblemResponder {
     const errorId = randomUUID();
     const { problem, error } = toProblem(thrown, errorId, options.extensions);
     const log = (req.log as Logger | undefined) ?? rootLogger;
-    // A caller's mistake needs no stack; the gateway's or a provider's failure gets the full cause chain.
-    const cause = error.fault === 'client' ? (error.cause as unknown) : error;
+    // Only the gateway's own fault (ERR_INTERNAL) needs a stack; for a caller's mistake or a provider's failure
+    // the cause's name, code and message say what happened without the gateway's source paths.
     const entry = {
       errorId,
       code: error.code,
       status: problem.status,
       fault: error.fault,
       ...(error.detail === undefined ? {} : { detail: error.detail }),
-      ...(cause === undefined ? {} : { err: cause }),
+      ...(error.code === 'ERR_INTERNAL'
+        ? { err: error }
+        : error.cause === undefined
+          ? {}
+          : { cause: summarizeCause(error.cause) }),
     };
     if (error.fault === 'client') log.info(entry, 'http.refused');
     else log.error(entry, 'http.failed');

@@ -58,6 +58,53 @@ describe('createApp: problem+json answers', () => {
     expect(line).to.deep.include({ code: 'ERR_REPLAY', status: 409, msg: 'http.refused' });
   });
 
+  // Issue 11: an operator's log of ordinary refusals carried stack traces with the gateway's absolute source paths.
+  const refusals: [string, () => GatewayError][] = [
+    [
+      'a client refusal with a cause (body-parser)',
+      () =>
+        new GatewayError('ERR_REQUEST_MALFORMED', 'the body is not parseable JSON', {
+          cause: new SyntaxError('Unexpected token } in JSON at position 12'),
+        }),
+    ],
+    [
+      'a client refusal without a cause',
+      () => new GatewayError('ERR_SIG_INVALID', 'signature does not verify'),
+    ],
+    [
+      "a provider's failure with a cause",
+      () =>
+        new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'provider unreachable', {
+          cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8081'), { code: 'ECONNREFUSED' }),
+        }),
+    ],
+  ];
+  for (const [what, make] of refusals) {
+    it(`logs ${what} with its code and cause message but no stack or source path`, async () => {
+      failure = make();
+      const problem = await bodyOf(await submit());
+      await settle();
+      const errorId = String(problem['instance']).slice('urn:uuid:'.length);
+      const raw = app.logs.find((line) => line.includes(errorId));
+      expect(raw, 'the log line').to.be.a('string');
+      const entry = JSON.parse(raw!) as Record<string, unknown>;
+      expect(entry['code']).to.equal((failure as GatewayError).code);
+      for (const leak of ['"stack"', '    at ', process.cwd(), '.ts:'])
+        expect(raw, leak).to.not.include(leak);
+      const cause = (failure as GatewayError).cause as Error | undefined;
+      if (cause !== undefined) expect(raw).to.include(cause.message);
+    });
+  }
+
+  it('logs the stack of an ERR_INTERNAL', async () => {
+    failure = new Error('an unexpected fault');
+    const problem = await bodyOf(await submit());
+    await settle();
+    const errorId = String(problem['instance']).slice('urn:uuid:'.length);
+    const raw = app.logs.find((line) => line.includes(errorId))!;
+    expect(raw).to.include('"stack"').and.include('an unexpected fault');
+  });
+
   it('uses the narrowed status of a GatewayError (504 for a provider timeout)', async () => {
     failure = new GatewayError('ERR_PROVIDER_UNAVAILABLE', 'provider timed out', { status: 504 });
     const res = await submit();
