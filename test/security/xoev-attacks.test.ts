@@ -418,9 +418,9 @@ describe('XÖV attacks on the evidence request', () => {
       );
     });
 
-    it('refuses a leser that is not this gateway, with ERR_SCHEMA', async () => {
+    it('refuses a leser that is not this gateway, with ERR_AUTH (signed for someone else)', async () => {
       const xml = victimXml({ leser: { id: 'oog:other-gateway', name: 'Anderes Gateway' } });
-      expect(await codeOf(signXoev(victim, xml))).to.equal('ERR_SCHEMA');
+      expect(await codeOf(signXoev(victim, xml))).to.equal('ERR_AUTH');
     });
   });
 });
