@@ -1,7 +1,9 @@
 /**
  * Refusals of unauthenticated messages are logged (an agency sees who tried to speak in its name), but only
  * OOG_UNAUTH_REFUSALS_PER_MIN of them per source address and minute: past that, 429 ERR_RATE_LIMITED with
- * Retry-After and no record, so nobody can grow the transfer log at will. Signed requests are never limited.
+ * Retry-After and no record, so nobody can grow the transfer log at will. Signed requests never spend from the
+ * budget, but while an address is past it, nothing it sends is parsed or verified (issue 11: garbage must not buy
+ * signature checks), so a signed request from that address waits too.
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -29,7 +31,7 @@ describe('e2e: budget of logged unauthenticated refusals per address', function 
     g.sendJws(await signCompactJws(untrustedSigner(), 'evidence-request+jwt', g.requestClaims()));
   const unauthenticated = async () => (await g.records()).filter((r) => !r.authenticated).length;
 
-  it('logs three, then answers 429 with Retry-After and no record; signed requests still pass; the budget refills', async () => {
+  it('logs three, then answers 429 with Retry-After and no record, signed requests from that address too, until the budget refills', async () => {
     for (let i = 0; i < 3; i++) {
       const answer = await forged();
       expect([answer.status, answer.json?.['code']]).to.deep.equal([401, 'ERR_TRUST_UNKNOWN_SENDER']);
@@ -41,10 +43,12 @@ describe('e2e: budget of logged unauthenticated refusals per address', function 
     expect(retryAfter).to.be.within(1, 20); // one refusal every 20 s at 3 a minute
     expect(await unauthenticated()).to.equal(3);
 
-    const signed = await g.sendJws(await g.signRequest());
-    expect(signed.status).to.equal(200);
+    const waiting = await g.sendJws(await g.signRequest());
+    expect([waiting.status, waiting.json?.['code']]).to.deep.equal([429, 'ERR_RATE_LIMITED']);
 
     g.clock.advance(20_000); // 3 a minute: one more after 20 s
+    const signed = await g.sendJws(await g.signRequest());
+    expect(signed.status).to.equal(200); // a signed request spends nothing
     const again = await forged();
     expect([again.status, again.json?.['code']]).to.deep.equal([401, 'ERR_TRUST_UNKNOWN_SENDER']);
     expect(await unauthenticated()).to.equal(4);

@@ -101,8 +101,32 @@ describe('XÖV attacks on the evidence request', () => {
 
     it('refuses a valid signature of another agency while autor names the victim, with ERR_TRUST_SENDER_MISMATCH', async () => {
       expect(await codeOf(signedBy(otherAgency, victimXml()))).to.equal('ERR_TRUST_SENDER_MISMATCH');
-      // Without KeyInfo the gateway still finds out whose key it was.
-      expect(await codeOf(signedBy(otherAgency, victimXml(), false))).to.equal('ERR_TRUST_SENDER_MISMATCH');
+    });
+
+    it('refuses another agency’s signature without KeyInfo with ERR_SIG_INVALID, trying no other participant’s keys', async () => {
+      // Issue 11: the refusal used to try up to 256 other participants' keys to choose its code, so one garbage
+      // message bought hundreds of signature checks. Now only autor's keys (and a key KeyInfo names) are tried.
+      const asked: string[] = [];
+      const counting = new Proxy(trust, {
+        get(target, name, receiver) {
+          if (name === 'keysOf') {
+            return (id: string) => {
+              asked.push(id);
+              return target.keysOf(id);
+            };
+          }
+          return Reflect.get(target, name, receiver) as unknown;
+        },
+      });
+      const readCounting = createXoevRequestReader({
+        trust: counting,
+        clock,
+        gatewayId: GATEWAY_ID,
+        schemas: SCHEMAS,
+      });
+      const code = (await refusalOf(readCounting(signedBy(otherAgency, victimXml(), false)))).code;
+      expect(code).to.equal('ERR_SIG_INVALID');
+      expect(new Set(asked)).to.deep.equal(new Set([VICTIM]));
     });
 
     it('ignores a KeyInfo certificate that is not the signer’s: the victim’s certificate does not make a forgery verify', async () => {

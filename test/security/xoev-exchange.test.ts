@@ -166,8 +166,16 @@ describe('the exchange with XÖV messages', () => {
   const bad: [string, () => string, string][] = [
     ['an unsigned message', () => request(), 'ERR_SIG_INVALID'],
     [
-      'a message signed by another agency for the victim',
+      'a message signed by another agency for the victim, no KeyInfo',
       () => signRaw(request(), { privateKey: exampleSigner('ags:09999003').privateKey }),
+      'ERR_SIG_INVALID',
+    ],
+    [
+      'a message signed by another agency for the victim, KeyInfo naming its key',
+      () => {
+        const other = exampleSigner('ags:09999003');
+        return signRaw(request(), { privateKey: other.privateKey, keyInfo: keyInfoOf(other) });
+      },
       'ERR_TRUST_SENDER_MISMATCH',
     ],
     [

@@ -68,6 +68,17 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     throw error;
   }
 
+  function rateLimited(retryAfterS: number, cause?: unknown): GatewayError {
+    return new GatewayError(
+      'ERR_RATE_LIMITED',
+      'too many refused unauthenticated messages from this address',
+      {
+        cause,
+        retryAfterS,
+      },
+    );
+  }
+
   function baseFromClaimed(exchangeId: string, format: MessageFormat, claimed: ClaimedRequest): RecordBase {
     return {
       exchangeId,
@@ -87,6 +98,10 @@ export function createExchange(deps: ExchangeDeps): Exchange {
   ): Promise<ReleasedExchange | AwaitingExchange> {
     const exchangeId = deps.newId();
 
+    // An address past its budget of unauthenticated refusals gets nothing parsed or verified until it refills.
+    const standing = deps.refusalBudget?.peek(source);
+    if (standing !== undefined && !standing.ok) throw rateLimited(standing.retryAfterS);
+
     // Stages 2–5: envelope, trust, freshness, schema, identifiers (the reader for this format).
     let request: EvidenceRequest;
     try {
@@ -98,16 +113,7 @@ export function createExchange(deps: ExchangeDeps): Exchange {
       if (claimed) {
         // Past its address's budget, an unauthenticated message is not logged but answered 429.
         const spent = deps.refusalBudget?.take(source);
-        if (spent !== undefined && !spent.ok) {
-          throw new GatewayError(
-            'ERR_RATE_LIMITED',
-            'too many refused unauthenticated messages from this address',
-            {
-              cause: error,
-              retryAfterS: spent.retryAfterS,
-            },
-          );
-        }
+        if (spent !== undefined && !spent.ok) throw rateLimited(spent.retryAfterS, error);
         await refuse(baseFromClaimed(exchangeId, format, claimed), refusal);
       }
       throw refusal;

@@ -26,6 +26,19 @@ describe('refusal budget', () => {
     expect(budget.take('10.0.0.1').ok).to.equal(false);
   });
 
+  it('peeks without spending', () => {
+    const clock = clockAt();
+    const budget = createRefusalBudget({ perMinute: 1, clock });
+    for (let i = 0; i < 3; i++) expect(budget.peek('10.0.0.1')).to.deep.equal({ ok: true });
+    expect(budget.take('10.0.0.1')).to.deep.equal({ ok: true });
+    expect(budget.peek('10.0.0.1')).to.deep.equal({ ok: false, retryAfterS: 60 });
+    clock.advance(30_000);
+    expect(budget.peek('10.0.0.1')).to.deep.equal({ ok: false, retryAfterS: 30 });
+    clock.advance(30_000);
+    expect(budget.peek('10.0.0.1')).to.deep.equal({ ok: true });
+    expect(budget.take('10.0.0.1')).to.deep.equal({ ok: true });
+  });
+
   it('tracks at most maxSources addresses, forgetting the least recently seen first', () => {
     const clock = clockAt();
     const budget = createRefusalBudget({ perMinute: 1, clock, maxSources: 2 });

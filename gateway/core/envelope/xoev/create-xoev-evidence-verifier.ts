@@ -16,7 +16,6 @@ import { readEvidenceContent, readRejectionContent, type XoevEvidenceClaims } fr
 import { xoevRequestDigest } from './sign-xoev.js';
 import {
   allowListOf,
-  diagnosticKeysOf,
   gateLimitsOf,
   schemasOf,
   seconds,
@@ -84,7 +83,6 @@ export function createXoevEvidenceVerifier(options: XoevEvidenceVerifierOptions)
     schemas: schemasOf(options.schemas),
     limits: gateLimitsOf(options, 1_048_576),
     allow: allowListOf(options),
-    maxDiagnosticKeys: diagnosticKeysOf(options),
     types: ['nachweisantwort', 'rueckweisung'] as const,
     roles: ['provider'] as const,
     self: gatewayId,

@@ -10,7 +10,6 @@ import { readForwardedContent, type XoevForwardedClaims } from './read-content.j
 import { xoevRequestDigest } from './sign-xoev.js';
 import {
   allowListOf,
-  diagnosticKeysOf,
   gateLimitsOf,
   schemasOf,
   seconds,
@@ -65,7 +64,6 @@ export function createXoevForwardedRequestVerifier(
     schemas: schemasOf(options.schemas),
     limits: gateLimitsOf(options, 65_536),
     allow: allowListOf(options),
-    maxDiagnosticKeys: diagnosticKeysOf(options),
     types: ['weiterleitung'] as const,
     roles: ['gateway'] as const,
     self: options.providerId,

@@ -12,7 +12,6 @@ import type { XoevSchemaFiles, XoevSchemas } from './parse-xml.js';
 import { readRequestContent } from './read-content.js';
 import {
   allowListOf,
-  diagnosticKeysOf,
   gateLimitsOf,
   schemasOf,
   seconds,
@@ -56,7 +55,6 @@ export function createXoevRequestVerifier(options: XoevRequestReaderOptions): Xo
     schemas: schemasOf(options.schemas),
     limits: gateLimitsOf(options, 65_536),
     allow: allowListOf(options),
-    maxDiagnosticKeys: diagnosticKeysOf(options),
     types: ['nachweisanfrage'] as const,
     roles: ['consumer'] as const,
     self: options.gatewayId,

@@ -13,7 +13,6 @@ import { readXoevHeader, type XoevHeader } from './read-header.js';
 import type { XoevMessageType } from './xoev-constants.js';
 import {
   allowListOf,
-  diagnosticKeysOf,
   gateLimitsOf,
   schemasOf,
   seconds,
@@ -83,7 +82,6 @@ export function explainXoev(xml: string, trust: TrustStore, options: XoevExplain
     schemas: schemasOf(options.schemas),
     limits: gateLimitsOf(options, 1_048_576),
     allow: allowListOf(options),
-    maxDiagnosticKeys: diagnosticKeysOf(options),
     types: ['nachweisanfrage', 'weiterleitung', 'nachweisantwort', 'rueckweisung'] as const,
     roles: ['consumer', 'gateway', 'provider'] as const,
     self: options.self,

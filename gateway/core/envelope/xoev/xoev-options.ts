@@ -21,8 +21,6 @@ export interface XoevReaderLimits {
   readonly signatureAlgorithms?: readonly XmlSignatureAlgorithm[];
   /** Default: sha256, sha512. */
   readonly digestAlgorithms?: readonly XmlDigestAlgorithm[];
-  /** How many other participants' keys a refusal may try to name a forged `autor`; default 256. */
-  readonly maxDiagnosticKeys?: number;
 }
 
 function positive(name: string, value: number): number {
@@ -55,13 +53,6 @@ export function allowListOf(options: XoevReaderLimits): SignatureAllowList {
     throw new TypeError('digestAlgorithms: a non-empty subset of the profile');
   }
   return { signatureAlgorithms, digestAlgorithms };
-}
-
-export function diagnosticKeysOf(options: XoevReaderLimits): number {
-  const value = options.maxDiagnosticKeys ?? 256;
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new TypeError('maxDiagnosticKeys: a non-negative integer');
-  return value;
 }
 
 export function seconds(name: string, value: number): number {
