@@ -28,6 +28,7 @@ import { createExchangeHandlers } from './handlers/exchange-handlers.js';
 import { createOperationsHandlers } from './handlers/operations-handlers.js';
 import { createPreviewHandlers } from './handlers/preview-handlers.js';
 import { createHttpMetrics, observeRequests, routeOf } from './metrics.js';
+import { closeAfterAnswer, jsonBody, rawBody } from './read-body.js';
 import { createOpenApiAdapter } from './openapi-adapter.js';
 import { createProblemResponder } from './problem.js';
 import type { HttpServices } from './services.js';
@@ -41,7 +42,7 @@ export interface CreateAppOptions {
   readonly web?: RequestHandler;
 }
 
-/** body-parser's error `type` → the gateway's code (PROTOCOL.md §6). */
+/** body-parser's error `type` → the gateway's code (PROTOCOL.md §6); the portal's form parser is body-parser. */
 function fromBodyParser(error: unknown): GatewayError | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   switch ((error as { type: unknown }).type) {
@@ -69,7 +70,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 /**
  * JSON.parse's reviver for plain JSON bodies: an escaped lone surrogate (`"\ud800"`) is grammatical JSON but no
  * Unicode text, so it is refused like the signed envelopes' parser does (gateway/core/envelope/strict-json.ts).
- * What it throws becomes body-parser's `entity.parse.failed`, hence 400 ERR_REQUEST_MALFORMED.
+ * What it throws is a malformed body, hence 400 ERR_REQUEST_MALFORMED (gateway/http/read-body.ts).
  */
 function refuseLoneSurrogates(key: string, value: unknown): unknown {
   if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))
@@ -97,7 +98,7 @@ export function createApp({ services, config, logger, web }: CreateAppOptions): 
   const respondProblem = createProblemResponder(logger);
 
   // `type: () => true`: the adapter has already matched the media type against the operation's declared ones.
-  const rawParser = express.raw({ type: () => true, limit: config.http.evidenceLimitBytes, inflate: false });
+  const rawParser = rawBody(config.http.evidenceLimitBytes);
   const adapter = createOpenApiAdapter({
     handlers: {
       ...createExchangeHandlers(services.exchange),
@@ -116,13 +117,7 @@ export function createApp({ services, config, logger, web }: CreateAppOptions): 
     bodyParsers: {
       'application/jose': rawParser,
       'application/xml': rawParser,
-      'application/json': express.json({
-        type: () => true,
-        limit: config.http.jsonLimitBytes,
-        strict: true,
-        inflate: false,
-        reviver: refuseLoneSurrogates,
-      }),
+      'application/json': jsonBody(config.http.jsonLimitBytes, refuseLoneSurrogates),
     },
   });
 
@@ -195,6 +190,8 @@ export function createApp({ services, config, logger, web }: CreateAppOptions): 
   app.use(adapter.middleware);
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A refusal given before the body was read closes the connection: the rest is not read to be thrown away.
+    closeAfterAnswer(req, res);
     respondProblem(req, res, fromBodyParser(error) ?? error);
   });
   return app;
