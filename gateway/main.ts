@@ -72,14 +72,14 @@ import { SqliteVerificationRunStore } from './adapters/sqlite/sqlite-verificatio
 import { createHttpJsonConnector, startDemoMeldebehoerde } from '../connectors/index.js';
 import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { startDemoStandesamt } from '../connectors/demo-standesamt/start-demo-standesamt.js';
-import { createApp, createMetricsRegistry, startServer } from './http/index.js';
+import { createApp, createMetricsRegistry, registerDroppedLogLines, startServer } from './http/index.js';
 import { toWireConsent, toWirePreview } from './http/index.js';
 import type { HttpServices, PreviewItem } from './http/index.js';
 import { createOidcLogin, createSessionManager, createWebRouter } from './web/index.js';
 import type { ConsentOption, WebServices } from './web/index.js';
 import type { RequestHandler } from 'express';
 import { isValidIdnr } from './core/ids.js';
-import { createLogger } from './log.js';
+import { createLogger, droppedLogLines } from './log.js';
 import { fromRoot } from './paths.js';
 
 /** The demo citizen who holds a standing consent for the Wohngeldstelle (PROTOCOL.md §7). */
@@ -110,6 +110,8 @@ export interface RunningGateway {
   readonly trust: ReturnType<typeof createTrustStore>;
   readonly signer: Signer;
   readonly logStore: SqliteTransferLogStore;
+  /** The SQLite file every store shares (operations, fault tests). */
+  readonly database: SqliteDatabase;
   readonly transferLog: ReturnType<typeof createTransferLog>;
   readonly subjectRef: (idnr: string) => string;
   /** Tells a consumer that its exchange or consent request finished (docs/callbacks.md). */
@@ -352,6 +354,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     // Callbacks to consumers (docs/callbacks.md): a bounded outbox in this database, delivered in the background.
     const metrics = createMetricsRegistry();
+    registerDroppedLogLines(metrics, droppedLogLines);
     const callbacks = startCallbacks({
       settings: config.callbacks,
       database: db,
@@ -709,7 +712,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       },
       health: {
         async ready() {
-          const store = db.writable();
+          const store = (await db.ready()).ok;
           return { ok: store, checks: { store, keys: true, policies: policies.length > 0 } };
         },
       },
@@ -828,6 +831,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       trust,
       signer,
       logStore,
+      database: db,
       transferLog,
       subjectRef,
       callbacks,

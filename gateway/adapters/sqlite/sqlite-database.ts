@@ -7,6 +7,12 @@
  *
  * A failure of the transaction itself (disk full, file read-only, file deleted behind our back) rejects every
  * write of the batch with ERR_LOG_UNAVAILABLE: nothing was written, and the callers fail closed.
+ *
+ * Another connection holding the writer lock (a backup tool, `sqlite3` at a prompt) never holds the event loop:
+ * better-sqlite3 is synchronous, so SQLite's own busy wait would freeze every request (issue 11 saw `/healthz`
+ * wait 7.9 s). SQLite waits at most `BUSY_SLICE_MS` per attempt; a batch that finds the lock taken is tried
+ * again on a timer, and after `busyWaitMs` in all its writes get ERR_LOG_UNAVAILABLE (503) while everything
+ * that does not write keeps answering.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -16,11 +22,35 @@ type Job = {
   run: (db: Database.Database) => unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** When it was queued (ms, monotonic): how long it has waited for the writer lock. */
+  at: number;
 };
 
 export interface SqliteDatabaseOptions {
   /** Open read-only (tools that only inspect a store). */
   readonly readonly?: boolean;
+  /** How long a write may wait for another connection's writer lock before it fails; default 2 000 ms. */
+  readonly busyWaitMs?: number;
+}
+
+/** The longest SQLite itself waits for a lock, blocking the event loop. */
+const BUSY_SLICE_MS = 10;
+/** The pause between two attempts to take the writer lock. */
+const BUSY_RETRY_MS = 25;
+
+const isBusy = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as { code?: unknown }).code === 'string' &&
+  (error as { code: string }).code.startsWith('SQLITE_BUSY');
+
+/** The result of the last batch: whether the store took writes lately (readiness). */
+export interface WriteHealth {
+  readonly ok: boolean;
+  /** Epoch ms of the last batch, committed or failed; undefined before the first. */
+  readonly atMs?: number;
+  /** Why the last batch failed. */
+  readonly reason?: string;
 }
 
 export class SqliteDatabase {
@@ -30,9 +60,12 @@ export class SqliteDatabase {
   #scheduled = false;
   #inode: number | undefined;
   #closed = false;
+  readonly #busyWaitMs: number;
+  #lastWrite: WriteHealth = { ok: true };
 
   constructor(path: string, options: SqliteDatabaseOptions = {}) {
     this.path = path;
+    this.#busyWaitMs = options.busyWaitMs ?? 2_000;
     try {
       this.db = new Database(path, {
         readonly: options.readonly ?? false,
@@ -40,7 +73,7 @@ export class SqliteDatabase {
       });
       if (!options.readonly) this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
       this.db.pragma('foreign_keys = ON');
     } catch (cause) {
       throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the store cannot be opened', { cause });
@@ -73,7 +106,7 @@ export class SqliteDatabase {
   write<T>(run: (db: Database.Database) => T): Promise<T> {
     if (this.#closed) return Promise.reject(new GatewayError('ERR_LOG_UNAVAILABLE', 'the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ run, resolve: resolve as (v: unknown) => void, reject, at: performance.now() });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -86,10 +119,26 @@ export class SqliteDatabase {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
+    if (this.#closed) {
+      const closed = new GatewayError('ERR_LOG_UNAVAILABLE', 'the store is closed');
+      for (const job of batch) job.reject(closed);
+      return;
+    }
     const results: { ok: boolean; value: unknown }[] = [];
+    // A write that failed because of the store (disk full, I/O), not because of its own content.
+    let fault: unknown;
     try {
       this.#checkFileStillOurs();
-      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+      } catch (error) {
+        if (!isBusy(error) || performance.now() - batch[0]!.at >= this.#busyWaitMs) throw error;
+        // Another connection writes: try again soon, with whatever was queued meanwhile, oldest first.
+        this.#queue = batch.concat(this.#queue);
+        this.#scheduled = true;
+        setTimeout(() => this.#flush(), BUSY_RETRY_MS);
+        return;
+      }
       try {
         for (const job of batch) {
           this.db.exec('SAVEPOINT w');
@@ -100,6 +149,7 @@ export class SqliteDatabase {
             this.db.exec('ROLLBACK TO w');
             this.db.exec('RELEASE w');
             results.push({ ok: false, value: error });
+            if (isStoreFault(error)) fault ??= error;
           }
         }
         this.db.exec('COMMIT');
@@ -111,10 +161,19 @@ export class SqliteDatabase {
       const failure =
         cause instanceof GatewayError
           ? cause
-          : new GatewayError('ERR_LOG_UNAVAILABLE', 'the store cannot be written', { cause });
+          : new GatewayError(
+              'ERR_LOG_UNAVAILABLE',
+              isBusy(cause) ? 'the store is locked by another connection' : 'the store cannot be written',
+              { cause },
+            );
+      this.#lastWrite = { ok: false, atMs: Date.now(), reason: reasonOf(cause) };
       for (const job of batch) job.reject(failure);
       return;
     }
+    this.#lastWrite =
+      fault === undefined
+        ? { ok: true, atMs: Date.now() }
+        : { ok: false, atMs: Date.now(), reason: reasonOf(fault) };
     batch.forEach((job, i) => {
       const r = results[i]!;
       if (r.ok) job.resolve(r.value);
@@ -134,16 +193,44 @@ export class SqliteDatabase {
     if (ino !== this.#inode) throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the store file was replaced');
   }
 
-  /** True if the store can be written now (readiness probe). */
+  /**
+   * True if the store can be written now (readiness probe): the file is still ours and writable, and the last
+   * batch committed. A batch that failed (disk full, I/O error, locked past `busyWaitMs`) makes the store
+   * unready until a later one commits; `probe()` is such a later one when no traffic comes.
+   */
   writable(): boolean {
     try {
       this.#checkFileStillOurs();
       // SQLite quietly opens a write-protected file read-only; ask the file system, not the handle.
       if (this.#inode !== undefined) accessSync(this.path, constants.W_OK);
-      return !this.db.readonly && !this.#closed;
+      return !this.db.readonly && !this.#closed && this.#lastWrite.ok;
     } catch {
       return false;
     }
+  }
+
+  /** The last batch's result. */
+  lastWrite(): WriteHealth {
+    return this.#lastWrite;
+  }
+
+  /**
+   * Readiness: `writable()`, and after a failed batch a probe write that needs a new page (a row of 8 KiB,
+   * deleted in the same transaction), at most one a second: a full disk, or a store that came back, shows
+   * without waiting for traffic.
+   */
+  async ready(): Promise<WriteHealth> {
+    if (!this.writable() && this.#lastWrite.ok)
+      return { ok: false, reason: 'the store file cannot be written' };
+    if (this.#lastWrite.ok) return this.#lastWrite;
+    if (Date.now() - (this.#lastWrite.atMs ?? 0) >= 1_000) {
+      await this.write((db) => {
+        db.exec('CREATE TABLE IF NOT EXISTS store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL)');
+        db.prepare('INSERT INTO store_probe (pad) VALUES (zeroblob(8192))').run();
+        db.exec('DELETE FROM store_probe');
+      }).catch(() => undefined);
+    }
+    return this.writable() ? this.#lastWrite : { ...this.#lastWrite, ok: false };
   }
 
   close(): void {
@@ -151,4 +238,21 @@ export class SqliteDatabase {
     this.#closed = true;
     this.db.close();
   }
+}
+
+/** SQLite errors that say the store cannot take writes, as opposed to a write's own fault (a constraint). */
+function isStoreFault(error: unknown): boolean {
+  if (error instanceof GatewayError || !(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|CANTOPEN|NOTADB|BUSY)/.test(code);
+}
+
+/** A store failure's cause in a few words, for readiness (SQLite's code and message, never a stack). */
+function reasonOf(cause: unknown): string {
+  if (cause instanceof GatewayError) return cause.detail ?? cause.code;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
+  }
+  return String(cause);
 }
