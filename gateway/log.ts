@@ -6,6 +6,7 @@
  */
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import { createDroppingDestination, type DroppingDestination } from './log-destination.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -71,6 +72,24 @@ function serializeError(error: Error): unknown {
   return pino.stdSerializers.errWithCause(error);
 }
 
+let stdout: DroppingDestination | undefined;
+
+/** The process's stdout destination, shared by every logger that writes there (created on first use). */
+function stdoutDestination(): DroppingDestination {
+  stdout ??= createDroppingDestination({ fd: 1 });
+  return stdout;
+}
+
+/** Log lines to stdout dropped since the start: a full buffer or a failed write (the metric reads it). */
+export function droppedLogLines(): number {
+  return stdout?.dropped() ?? 0;
+}
+
+/** Writes what waits for stdout, as far as it takes it (at shutdown). Never throws. */
+export function flushLogSync(): void {
+  stdout?.flushSync();
+}
+
 /** Creates the root logger. Call once at start-up; everything else uses `logger.child(...)`. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -100,7 +119,8 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    // Never pino.destination: its buffer grows without bound and its write errors kill the process.
+    options.destination ?? stdoutDestination(),
   );
 }
 

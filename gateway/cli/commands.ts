@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { flushLogSync } from '../log.js';
 import { explainXoev, signCompactJws, signXoevRequest } from '../core/envelope/index.js';
 import { verifyConsentReceipt } from '../core/consent/index.js';
 import { runPolicyTests } from '../core/policy/index.js';
@@ -51,12 +52,16 @@ export async function runCommand(argv: string[]): Promise<number> {
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { demo: { type: 'boolean' } } });
   const config = loadConfig(undefined, values.demo ? { demo: true } : {});
+  // Stdout on a full disk or a closed pipe must not kill the running gateway: its log lines are dropped and
+  // counted (gateway/log-destination.ts); a write error of the start line below is ignored the same way.
+  process.stdout.on('error', () => undefined);
   const gateway = await startGateway(config);
   out(
     `Once-Only Gateway listening on ${gateway.url}${config.demo ? ' (demo mode: example keys, demo registers)' : ''}`,
   );
   const stop = async () => {
     await gateway.close();
+    flushLogSync();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -4,7 +4,7 @@ export { startServer, SERVER_TIMEOUTS } from './start-server.js';
 export type { RunningServer } from './start-server.js';
 export { createProblemResponder, PROBLEM_MEDIA_TYPE, toProblem } from './problem.js';
 export type { Problem, ProblemOptions, ProblemResponder } from './problem.js';
-export { createHttpMetrics, createMetricsRegistry } from './metrics.js';
+export { createHttpMetrics, createMetricsRegistry, registerDroppedLogLines } from './metrics.js';
 export type { HttpMetrics } from './metrics.js';
 export { bearerOf, createOpenApiAdapter, readOpenApiDocument } from './openapi-adapter.js';
 export type { OperationContext, OperationHandler, Reply, SecurityHandler } from './openapi-adapter.js';

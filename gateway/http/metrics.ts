@@ -18,6 +18,25 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
+/**
+ * `oog_log_lines_dropped_total`: operator log lines to stdout that were dropped (gateway/log-destination.ts),
+ * read from `dropped` at each scrape.
+ */
+export function registerDroppedLogLines(registry: Registry, dropped: () => number): void {
+  if (registry.getSingleMetric('oog_log_lines_dropped_total')) return;
+  let reported = 0;
+  new Counter({
+    name: 'oog_log_lines_dropped_total',
+    help: 'Operator log lines dropped: stdout did not take them (buffer full or a failed write)',
+    registers: [registry],
+    collect() {
+      const now = dropped();
+      if (now > reported) this.inc(now - reported);
+      reported = now;
+    },
+  });
+}
+
 /** Registers (once per registry) the request counter and duration histogram. */
 export function createHttpMetrics(registry: Registry): HttpMetrics {
   const requests =
