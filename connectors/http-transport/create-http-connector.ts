@@ -12,6 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { GatewayError } from '../../gateway/core/errors.js';
 import type { Connector, ForwardedMessage, ProviderAnswer } from '../../gateway/core/ports.js';
 
@@ -46,7 +47,10 @@ export interface HttpConnector extends Connector {
   close(): void;
 }
 
-/** Why a single attempt failed before any answer arrived; a reused idle connection may be retried once. */
+/**
+ * A pooled connection that turned out dead before one byte of the request was handed to it: the provider cannot
+ * have seen the request, so `send` tries once more. Never thrown once the request was written, not even in part.
+ */
 class StaleConnectionError extends Error {}
 
 /**
@@ -101,7 +105,7 @@ export function createHttpConnector(
     try {
       return await attempt();
     } catch (error) {
-      // A pooled connection the server closed just as we reused it: nothing reached the provider, so once more.
+      // A pooled connection found dead before the request was written to it: nothing reached the provider.
       if (error instanceof StaleConnectionError) {
         try {
           return await attempt();
@@ -196,9 +200,37 @@ function postOnce(
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => finish(timeoutError(undefined)), timeoutMs);
 
+    // When may the request be sent again (issue 11)? Only when the provider provably did not see it: not one byte
+    // of it was handed to the socket. A reset after that proves nothing — the provider may have read the whole
+    // request, acted on it and then lost the connection — so it is reported, never retried. Hence the body is not
+    // written until the agent has assigned a socket, and a reused one is checked first:
+    // - it has already read the provider's FIN (`readableEnded`), or can no longer be written or is destroyed:
+    //   the provider closed it while it sat idle in the pool. Nothing is written to it; retry once.
+    // - otherwise the request is written at once, synchronously in the 'socket' event, so no close can slip in
+    //   between the check and the write. `bytesWritten` (which counts bytes queued on the socket, not only those
+    //   sent) is noted before; a reset on which it has not grown means nothing of the request was queued, and
+    //   only then is the failure stale. Any byte written, or an unknown count, makes it a provider failure.
+    let socketBytesBefore: number | undefined;
+    request.once('socket', (socket: Socket) => {
+      if (request.reusedSocket && (socket.destroyed || socket.readableEnded || !socket.writable)) {
+        return finish(
+          new StaleConnectionError('the pooled connection was closed before the request was sent'),
+        );
+      }
+      socketBytesBefore = socket.bytesWritten;
+      request.end(body);
+    });
     request.on('error', (error: NodeJS.ErrnoException) => {
       const code = error.code;
-      if (!gotResponse && request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+      const after = request.socket?.bytesWritten;
+      const nothingWritten =
+        socketBytesBefore !== undefined && after !== undefined && after === socketBytesBefore;
+      if (
+        !gotResponse &&
+        request.reusedSocket &&
+        nothingWritten &&
+        (code === 'ECONNRESET' || code === 'EPIPE')
+      ) {
         finish(new StaleConnectionError(code, { cause: error }));
       } else {
         finish(unavailable('the provider could not be reached', error));
@@ -208,7 +240,6 @@ function postOnce(
       gotResponse = true;
       handleResponse(response);
     });
-    request.end(body);
 
     function handleResponse(response: IncomingMessage): void {
       const status = response.statusCode ?? 0;
