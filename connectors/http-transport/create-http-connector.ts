@@ -171,7 +171,6 @@ function postOnce(
   return new Promise<ProviderAnswer>((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal.reason));
     let settled = false;
-    let gotResponse = false;
 
     const finish = (error: unknown, answer?: ProviderAnswer) => {
       if (settled) return;
@@ -201,45 +200,24 @@ function postOnce(
     const timer = setTimeout(() => finish(timeoutError(undefined)), timeoutMs);
 
     // When may the request be sent again (issue 11)? Only when the provider provably did not see it: not one byte
-    // of it was handed to the socket. A reset after that proves nothing — the provider may have read the whole
-    // request, acted on it and then lost the connection — so it is reported, never retried. Hence the body is not
-    // written until the agent has assigned a socket, and a reused one is checked first:
-    // - it has already read the provider's FIN (`readableEnded`), or can no longer be written or is destroyed:
-    //   the provider closed it while it sat idle in the pool. Nothing is written to it; retry once.
-    // - otherwise the request is written at once, synchronously in the 'socket' event, so no close can slip in
-    //   between the check and the write. `bytesWritten` (which counts bytes queued on the socket, not only those
-    //   sent) is noted before; a reset on which it has not grown means nothing of the request was queued, and
-    //   only then is the failure stale. Any byte written, or an unknown count, makes it a provider failure.
-    let socketBytesBefore: number | undefined;
+    // of it was handed to the connection. Once written, even in part, a reset proves nothing — the provider may
+    // have read the whole request, acted on it and then lost the connection — so it is reported, never retried.
+    // Hence the body is not written until the agent has assigned a socket, and a reused one is checked first:
+    // if it has already read the provider's FIN (`readableEnded`), can no longer be written, or is destroyed,
+    // the provider closed it while it sat idle in the pool (a provider that only half-closed could even still
+    // read). Nothing is written to it and `send` tries once more on a fresh connection. Otherwise the request
+    // is written at once, synchronously in the 'socket' event, so no close can slip in between check and write;
+    // every failure from then on is ERR_PROVIDER_UNAVAILABLE, as on a fresh connection.
     request.once('socket', (socket: Socket) => {
       if (request.reusedSocket && (socket.destroyed || socket.readableEnded || !socket.writable)) {
         return finish(
           new StaleConnectionError('the pooled connection was closed before the request was sent'),
         );
       }
-      socketBytesBefore = socket.bytesWritten;
       request.end(body);
     });
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      const code = error.code;
-      const after = request.socket?.bytesWritten;
-      const nothingWritten =
-        socketBytesBefore !== undefined && after !== undefined && after === socketBytesBefore;
-      if (
-        !gotResponse &&
-        request.reusedSocket &&
-        nothingWritten &&
-        (code === 'ECONNRESET' || code === 'EPIPE')
-      ) {
-        finish(new StaleConnectionError(code, { cause: error }));
-      } else {
-        finish(unavailable('the provider could not be reached', error));
-      }
-    });
-    request.on('response', (response: IncomingMessage) => {
-      gotResponse = true;
-      handleResponse(response);
-    });
+    request.on('error', (error) => finish(unavailable('the provider could not be reached', error)));
+    request.on('response', handleResponse);
 
     function handleResponse(response: IncomingMessage): void {
       const status = response.statusCode ?? 0;
