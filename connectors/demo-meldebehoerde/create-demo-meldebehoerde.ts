@@ -2,16 +2,21 @@
  * The demo Meldebehörde of Stadt Musterstadt (`mld:09999001`, PROTOCOL.md §7) as a real provider backend behind
  * the http-json connector. Like an X-Road / NOOTS provider it re-checks what the gateway forwarded before it
  * releases anything (PROTOCOL.md §2): the gateway's signature under its pinned certificates, typ, aud = this
- * provider, freshness, the claims schema and replay; then it answers with exactly the requested fields, signed
- * with its own key (PROTOCOL.md §1c).
+ * provider, freshness and the claims schema; then it answers with exactly the requested fields, signed with its
+ * own key (PROTOCOL.md §1c). The same request sent again (same iss, jti and bytes) gets the same answer; other
+ * bytes under a jti already answered get ERR_REPLAY (demo-server/answer-memory.ts).
  *
  * Routes: `POST /evidence` (application/jose in, application/jose out), `GET /healthz`. Refusals are
  * application/problem+json (RFC 9457) with the gateway's error codes; see README.md for the table.
  */
-import { createEvidenceHandler } from '../demo-server/evidence-handler.js';
+import { createEvidenceHandler, type CheckedForwardedRequest } from '../demo-server/evidence-handler.js';
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createForwardedRequestVerifier, type JwsAlgorithm } from '../../gateway/core/envelope/index.js';
+import {
+  createForwardedRequestVerifier,
+  type ForwardedRequestClaims,
+  type JwsAlgorithm,
+} from '../../gateway/core/envelope/index.js';
 import { GatewayError } from '../../gateway/core/errors.js';
 import type { Clock } from '../../gateway/core/ports.js';
 import { isMeldebescheinigungField, MELDEBESCHEINIGUNG, type MeldeRecord } from './demo-citizens.js';
@@ -37,6 +42,8 @@ export interface DemoMeldebehoerdeOptions {
   readonly skewSeconds?: number;
   /** Largest request body; default 64 KiB. */
   readonly maxBodyBytes?: number;
+  /** Answers kept for repeated requests while they are fresh; default 10 000 (then 429 ERR_RATE_LIMITED). */
+  readonly maxRememberedAnswers?: number;
 }
 
 export interface DemoMeldebehoerde {
@@ -48,24 +55,6 @@ export interface DemoMeldebehoerde {
 }
 
 const systemClock: Clock = { nowMs: () => Date.now() };
-
-/** (iss, jti) of forwarded requests already answered, until they could no longer pass the freshness check. */
-function createReplayMemory() {
-  const seen = new Map<string, number>();
-  return {
-    /** True the first time; false if seen and not yet expired. */
-    remember(key: string, untilMs: number, nowMs: number): boolean {
-      // Entries arrive roughly in expiry order, so pruning from the front is amortised O(1).
-      for (const [k, until] of seen) {
-        if (until > nowMs) break;
-        seen.delete(k);
-      }
-      if (seen.has(key)) return false;
-      seen.set(key, untilMs);
-      return true;
-    },
-  };
-}
 
 /**
  * Builds the demo Meldebehörde: opens (and on first use seeds) its register and returns a node:http request
@@ -90,18 +79,24 @@ export function createDemoMeldebehoerde(options: DemoMeldebehoerdeOptions): Demo
     maxLength: maxBodyBytes,
   });
   const register = openMeldeRegister(options.dbPath, () => clock.nowMs());
-  const replay = createReplayMemory();
 
-  async function answer(token: string): Promise<string> {
+  /** The request's (iss, jti) and freshness; the handler answers a repeat of it from its memory. */
+  async function check(token: string): Promise<CheckedForwardedRequest> {
     const { claims, replayUntilMs } = await verify(token);
+    return {
+      sender: claims.iss,
+      messageId: claims.jti,
+      untilMs: replayUntilMs,
+      answer: () => answer(token, claims),
+    };
+  }
+
+  async function answer(token: string, claims: ForwardedRequestClaims): Promise<string> {
     if (claims.evidenceType !== MELDEBESCHEINIGUNG) {
       throw new GatewayError('ERR_SCHEMA', 'this register holds only meldebescheinigung');
     }
     if (!claims.fields.every(isMeldebescheinigungField)) {
       throw new GatewayError('ERR_SCHEMA', 'a requested field is not a meldebescheinigung field');
-    }
-    if (!replay.remember(`${claims.iss}\u0000${claims.jti}`, replayUntilMs, clock.nowMs())) {
-      throw new GatewayError('ERR_REPLAY', 'this forwarded request was answered before');
     }
     const record = register.find(claims.subject.idnr);
     if (record === undefined) throw new GatewayError('ERR_NOT_FOUND', 'no resident with this IDNr');
@@ -120,7 +115,9 @@ export function createDemoMeldebehoerde(options: DemoMeldebehoerdeOptions): Demo
     acceptedTypes: ['application/jose'],
     answerType: 'application/jose',
     maxBodyBytes,
-    answer,
+    check,
+    clock,
+    maxRememberedAnswers: options.maxRememberedAnswers,
   });
 
   return { providerId: signer.participantId, handler, register, close: () => register.close() };

@@ -2,11 +2,28 @@
  * The HTTP side of a demo provider backend: `GET /healthz`, and `POST <evidencePath>` with a signed forwarded
  * request in, signed evidence out. Refusals are problem+json with the catalogue's codes (PROTOCOL.md §6); a wrong
  * path answers 404 without a `code`, so it can never read as "no such person" to the gateway's connector.
+ *
+ * A forwarded request that comes again (same sender, same message id, same bytes, still fresh) is the same
+ * request: it gets the first answer again, byte for byte, without asking the register again (answer-memory.ts).
+ * Other bytes under a message id already answered are refused with ERR_REPLAY.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CATALOGUE, GatewayError, toGatewayError } from '../../gateway/core/errors.js';
 import type { ErrorCode } from '../../gateway/core/errors.js';
+import type { Clock } from '../../gateway/core/ports.js';
+import { createAnswerMemory, type RememberedAnswer } from './answer-memory.js';
+
+/** A forwarded request whose signature, addressee and freshness have been checked. */
+export interface CheckedForwardedRequest {
+  /** Who signed it (JSON `iss`, XÖV `autor`) and its message id (JSON `jti`, XÖV `nachrichtenUUID`). */
+  readonly sender: string;
+  readonly messageId: string;
+  /** ms since epoch until which it passes the freshness check; its answer is remembered that long. */
+  readonly untilMs: number;
+  /** Looks the subject up and returns the signed evidence; throws GatewayError to refuse. Called once per id. */
+  readonly answer: () => Promise<string>;
+}
 
 export interface EvidenceHandlerOptions {
   readonly evidencePath: string;
@@ -15,15 +32,34 @@ export interface EvidenceHandlerOptions {
   /** Content-Type of a successful answer. */
   readonly answerType: string;
   readonly maxBodyBytes: number;
-  /** Checks the forwarded request and returns the signed evidence; throws GatewayError to refuse. */
-  readonly answer: (body: string) => Promise<string>;
+  /** Verifies the forwarded request (signature, addressee, freshness); throws GatewayError to refuse. */
+  readonly check: (body: string) => Promise<CheckedForwardedRequest>;
+  readonly clock: Clock;
+  /** Live answers remembered at most; beyond, new requests get 429 ERR_RATE_LIMITED. Default 10 000. */
+  readonly maxRememberedAnswers?: number;
 }
 
 export function createEvidenceHandler(options: EvidenceHandlerOptions) {
+  const memory = createAnswerMemory(options.maxRememberedAnswers);
+
+  async function answerTo(body: string): Promise<RememberedAnswer> {
+    const checked = await options.check(body);
+    return memory.answerOnce({ ...checked, body }, options.clock.nowMs(), () =>
+      checked.answer().then(
+        (evidence) => ({ status: 200, contentType: options.answerType, body: evidence }),
+        (error: unknown) => errorAnswer(toGatewayError(error)),
+      ),
+    );
+  }
+
   return function handler(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '').split('?', 1)[0];
     if (path === '/healthz' && request.method === 'GET') {
-      send(response, 200, 'application/json', JSON.stringify({ status: 'ok' }));
+      send(response, {
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ status: 'ok' }),
+      });
       return;
     }
     if (path !== options.evidencePath) {
@@ -46,14 +82,12 @@ export function createEvidenceHandler(options: EvidenceHandlerOptions) {
       sendError(response, new GatewayError('ERR_MEDIA_TYPE', 'compressed bodies are not accepted'));
       return;
     }
-    readBody(request, options.maxBodyBytes).then(
-      (body) =>
-        options.answer(body).then(
-          (evidence) => send(response, 200, options.answerType, evidence),
-          (error: unknown) => sendError(response, toGatewayError(error)),
-        ),
-      (error: unknown) => sendError(response, toGatewayError(error)),
-    );
+    readBody(request, options.maxBodyBytes)
+      .then(answerTo)
+      .then(
+        (answer) => send(response, answer),
+        (error: unknown) => sendError(response, toGatewayError(error)),
+      );
   };
 }
 
@@ -89,14 +123,22 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+function send(response: ServerResponse, answer: RememberedAnswer): void {
   if (response.headersSent) return;
-  response.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
+  response.writeHead(answer.status, {
+    'content-type': answer.contentType,
+    'content-length': Buffer.byteLength(answer.body),
     'cache-control': 'no-store',
   });
-  response.end(body);
+  response.end(answer.body);
+}
+
+function problemAnswer(
+  status: number,
+  problem: { title: string; code?: ErrorCode; detail?: string },
+): RememberedAnswer {
+  const body = { type: 'about:blank', status, ...problem, instance: `urn:uuid:${randomUUID()}` };
+  return { status, contentType: 'application/problem+json', body: JSON.stringify(body) };
 }
 
 function sendProblem(
@@ -104,12 +146,18 @@ function sendProblem(
   status: number,
   problem: { title: string; code?: ErrorCode; detail?: string },
 ): void {
-  const body = { type: 'about:blank', status, ...problem, instance: `urn:uuid:${randomUUID()}` };
-  send(response, status, 'application/problem+json', JSON.stringify(body));
+  send(response, problemAnswer(status, problem));
 }
 
 /** A refusal as problem+json; ERR_INTERNAL carries no detail. */
-function sendError(response: ServerResponse, error: GatewayError): void {
+function errorAnswer(error: GatewayError): RememberedAnswer {
   const detail = error.code === 'ERR_INTERNAL' ? undefined : error.detail;
-  sendProblem(response, error.status, { title: ERROR_CATALOGUE[error.code].title, code: error.code, detail });
+  return problemAnswer(error.status, { title: ERROR_CATALOGUE[error.code].title, code: error.code, detail });
+}
+
+function sendError(response: ServerResponse, error: GatewayError): void {
+  if (error.retryAfterS !== undefined && !response.headersSent) {
+    response.setHeader('retry-after', String(error.retryAfterS));
+  }
+  send(response, errorAnswer(error));
 }

@@ -2,21 +2,24 @@
  * The demo Standesamt Musterstadt (`psw:09999001`, PROTOCOL.md §7) as a real provider backend that speaks XÖV,
  * behind the http-xoev connector. Like the demo Meldebehörde it re-checks what the gateway forwarded before it
  * releases anything (PROTOCOL.md §2): the gateway's XMLDSig signature under its pinned certificates, message
- * type `nachweisanfrage.weiterleitung.0102`, leser = this Standesamt, freshness, the XSD and replay; then it
- * answers with a `nachweisantwort.0201` holding exactly the requested fields, signed with its own key and
- * bound to the request by vorgangID and anfrageDigest.
+ * type `nachweisanfrage.weiterleitung.0102`, leser = this Standesamt, freshness and the XSD; then it answers
+ * with a `nachweisantwort.0201` holding exactly the requested fields, signed with its own key and bound to the
+ * request by vorgangID and anfrageDigest. The same request sent again (same autor, nachrichtenUUID and bytes)
+ * gets the same answer; other bytes under a nachrichtenUUID already answered get ERR_REPLAY
+ * (demo-server/answer-memory.ts).
  *
  * Routes: `POST /evidence` (application/xml in, application/xml out), `GET /healthz`. Refusals are
  * application/problem+json (RFC 9457) with the gateway's error codes, as the demo Meldebehörde's, so that the
  * connector reads a register's "no such person" (404 ERR_NOT_FOUND) the same way for both.
  */
-import { createEvidenceHandler } from '../demo-server/evidence-handler.js';
+import { createEvidenceHandler, type CheckedForwardedRequest } from '../demo-server/evidence-handler.js';
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createXoevForwardedRequestVerifier,
   signXoevEvidence,
   type XoevSchemaFiles,
+  type VerifiedXoevForwardedRequest,
   type XoevSchemas,
 } from '../../gateway/core/envelope/xoev/index.js';
 import { GatewayError } from '../../gateway/core/errors.js';
@@ -53,6 +56,8 @@ export interface DemoStandesamtOptions {
   readonly maxBodyBytes?: number;
   /** A production register never answers a message marked `test`; the demo register (default) does. */
   readonly production?: boolean;
+  /** Answers kept for repeated requests while they are fresh; default 10 000 (then 429 ERR_RATE_LIMITED). */
+  readonly maxRememberedAnswers?: number;
 }
 
 export interface DemoStandesamt {
@@ -64,22 +69,6 @@ export interface DemoStandesamt {
 }
 
 const systemClock: Clock = { nowMs: () => Date.now() };
-
-/** (gateway, nachrichtenUUID) of forwarded requests already answered, until they could no longer pass freshness. */
-function createReplayMemory() {
-  const seen = new Map<string, number>();
-  return {
-    remember(key: string, untilMs: number, nowMs: number): boolean {
-      for (const [k, until] of seen) {
-        if (until > nowMs) break;
-        seen.delete(k);
-      }
-      if (seen.has(key)) return false;
-      seen.set(key, untilMs);
-      return true;
-    },
-  };
-}
 
 /**
  * Builds the demo Standesamt: opens (and on first use seeds) its register and returns a node:http request
@@ -102,12 +91,21 @@ export function createDemoStandesamt(options: DemoStandesamtOptions): DemoStande
     maxBytes: maxBodyBytes,
   });
   const register = openGeburtenregister(options.dbPath, () => clock.nowMs());
-  const replay = createReplayMemory();
   const context = { signer, clock, name: options.name ?? 'Standesamt Musterstadt' };
   const gatewayRef = { id: gatewayId, name: options.gateway.name ?? 'Once-Only Gateway' };
 
-  async function answer(body: string): Promise<string> {
+  /** The request's (autor, nachrichtenUUID) and freshness; the handler answers a repeat from its memory. */
+  async function check(body: string): Promise<CheckedForwardedRequest> {
     const forwarded = await verify(body);
+    return {
+      sender: forwarded.gatewayId,
+      messageId: forwarded.messageId,
+      untilMs: forwarded.replayUntilMs,
+      answer: () => answer(forwarded),
+    };
+  }
+
+  async function answer(forwarded: VerifiedXoevForwardedRequest): Promise<string> {
     const { claims } = forwarded;
     if (claims.evidenceType !== GEBURTSURKUNDE) {
       throw new GatewayError('ERR_SCHEMA', 'this register holds only geburtsurkunde');
@@ -120,15 +118,6 @@ export function createDemoStandesamt(options: DemoStandesamtOptions): DemoStande
         'ERR_POLICY_DENIED',
         'a test message is not answered from a production register',
       );
-    }
-    if (
-      !replay.remember(
-        `${forwarded.gatewayId}\u0000${forwarded.messageId}`,
-        forwarded.replayUntilMs,
-        clock.nowMs(),
-      )
-    ) {
-      throw new GatewayError('ERR_REPLAY', 'this forwarded request was answered before');
     }
     const record = register.find(claims.subjectIdnr);
     if (record === undefined) throw new GatewayError('ERR_NOT_FOUND', 'no birth record for this IDNr');
@@ -152,7 +141,9 @@ export function createDemoStandesamt(options: DemoStandesamtOptions): DemoStande
     acceptedTypes: XML_TYPES,
     answerType: 'application/xml; charset=utf-8',
     maxBodyBytes,
-    answer,
+    check,
+    clock,
+    maxRememberedAnswers: options.maxRememberedAnswers,
   });
 
   return { providerId: signer.participantId, handler, register, close: () => register.close() };

@@ -12,6 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { GatewayError } from '../../gateway/core/errors.js';
 import type { Connector, ForwardedMessage, ProviderAnswer } from '../../gateway/core/ports.js';
 
@@ -46,7 +47,10 @@ export interface HttpConnector extends Connector {
   close(): void;
 }
 
-/** Why a single attempt failed before any answer arrived; a reused idle connection may be retried once. */
+/**
+ * A pooled connection that turned out dead before one byte of the request was handed to it: the provider cannot
+ * have seen the request, so `send` tries once more. Never thrown once the request was written, not even in part.
+ */
 class StaleConnectionError extends Error {}
 
 /**
@@ -101,7 +105,7 @@ export function createHttpConnector(
     try {
       return await attempt();
     } catch (error) {
-      // A pooled connection the server closed just as we reused it: nothing reached the provider, so once more.
+      // A pooled connection found dead before the request was written to it: nothing reached the provider.
       if (error instanceof StaleConnectionError) {
         try {
           return await attempt();
@@ -167,7 +171,6 @@ function postOnce(
   return new Promise<ProviderAnswer>((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal.reason));
     let settled = false;
-    let gotResponse = false;
 
     const finish = (error: unknown, answer?: ProviderAnswer) => {
       if (settled) return;
@@ -196,19 +199,25 @@ function postOnce(
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => finish(timeoutError(undefined)), timeoutMs);
 
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      const code = error.code;
-      if (!gotResponse && request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
-        finish(new StaleConnectionError(code, { cause: error }));
-      } else {
-        finish(unavailable('the provider could not be reached', error));
+    // When may the request be sent again (issue 11)? Only when the provider provably did not see it: not one byte
+    // of it was handed to the connection. Once written, even in part, a reset proves nothing — the provider may
+    // have read the whole request, acted on it and then lost the connection — so it is reported, never retried.
+    // Hence the body is not written until the agent has assigned a socket, and a reused one is checked first:
+    // if it has already read the provider's FIN (`readableEnded`), can no longer be written, or is destroyed,
+    // the provider closed it while it sat idle in the pool (a provider that only half-closed could even still
+    // read). Nothing is written to it and `send` tries once more on a fresh connection. Otherwise the request
+    // is written at once, synchronously in the 'socket' event, so no close can slip in between check and write;
+    // every failure from then on is ERR_PROVIDER_UNAVAILABLE, as on a fresh connection.
+    request.once('socket', (socket: Socket) => {
+      if (request.reusedSocket && (socket.destroyed || socket.readableEnded || !socket.writable)) {
+        return finish(
+          new StaleConnectionError('the pooled connection was closed before the request was sent'),
+        );
       }
+      request.end(body);
     });
-    request.on('response', (response: IncomingMessage) => {
-      gotResponse = true;
-      handleResponse(response);
-    });
-    request.end(body);
+    request.on('error', (error) => finish(unavailable('the provider could not be reached', error)));
+    request.on('response', handleResponse);
 
     function handleResponse(response: IncomingMessage): void {
       const status = response.statusCode ?? 0;

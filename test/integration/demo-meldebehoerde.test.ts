@@ -21,6 +21,7 @@ import {
   signForwardedRequest,
   type TestParticipant,
 } from '../fixtures/fake-provider.js';
+import { countLookups } from '../helpers/count-lookups.js';
 import { createFakeTrustStore } from '../unit/envelope/fake-trust.js';
 
 const ERIKA = '93141705862';
@@ -30,14 +31,20 @@ interface Answer {
   status: number;
   contentType: string;
   body: string;
+  /** The body exactly as it came over the wire. */
+  bytes: Buffer;
+  retryAfter: string | null;
 }
 
 async function post(url: string, body: string, contentType = 'application/jose'): Promise<Answer> {
   const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
+  const bytes = Buffer.from(await response.arrayBuffer());
   return {
     status: response.status,
     contentType: (response.headers.get('content-type') ?? '').split(';')[0]!,
-    body: await response.text(),
+    body: bytes.toString('utf8'),
+    bytes,
+    retryAfter: response.headers.get('retry-after'),
   };
 }
 
@@ -227,13 +234,92 @@ describe('startDemoMeldebehoerde', function () {
     expect(problemCode(answer)).to.equal('ERR_TRUST_CERT');
   });
 
-  it('answers a forwarded request only once, with 409 ERR_REPLAY', async function () {
-    const { url } = await start();
+  it('answers the same forwarded request sent again with the first answer, byte for byte, looking it up once', async function () {
+    const { url, register } = await start();
+    const lookups = countLookups(register);
     const forwarded = await signForwardedRequest(gateway.signer, forwardedRequestClaims());
-    expect((await post(url, forwarded)).status).to.equal(200);
+    const first = await post(url, forwarded);
+    expect(first.status).to.equal(200);
     const again = await post(url, forwarded);
-    expect(again.status).to.equal(409);
-    expect(problemCode(again)).to.equal('ERR_REPLAY');
+    expect(again.status).to.equal(200);
+    expect(again.contentType).to.equal('application/jose');
+    expect(again.bytes.equals(first.bytes), 'byte-identical evidence').to.equal(true);
+    expect(lookups.count).to.equal(1);
+  });
+
+  it('answers copies of a request that arrive while the first is in progress with that same answer', async function () {
+    const { url, register } = await start();
+    const lookups = countLookups(register);
+    const forwarded = await signForwardedRequest(gateway.signer, forwardedRequestClaims());
+    const answers = await Promise.all([post(url, forwarded), post(url, forwarded), post(url, forwarded)]);
+    expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200]);
+    expect(answers[1]!.bytes.equals(answers[0]!.bytes)).to.equal(true);
+    expect(answers[2]!.bytes.equals(answers[0]!.bytes)).to.equal(true);
+    expect(lookups.count).to.equal(1);
+  });
+
+  it('repeats a refusal the same way: a second "no such resident" is the first 404, instance id and all', async function () {
+    const { url, register } = await start();
+    const lookups = countLookups(register);
+    const forwarded = await signForwardedRequest(
+      gateway.signer,
+      forwardedRequestClaims({ subject: { idnr: NOBODY } }),
+    );
+    const first = await post(url, forwarded);
+    expect([first.status, problemCode(first)]).to.deep.equal([404, 'ERR_NOT_FOUND']);
+    const again = await post(url, forwarded);
+    expect(again.bytes.equals(first.bytes)).to.equal(true);
+    expect(lookups.count).to.equal(1);
+  });
+
+  it('refuses another request under a message id already answered, with 409 ERR_REPLAY, and keeps the first answer', async function () {
+    const { url, register } = await start();
+    const lookups = countLookups(register);
+    const claims = forwardedRequestClaims();
+    const forwarded = await signForwardedRequest(gateway.signer, claims);
+    const first = await post(url, forwarded);
+    expect(first.status).to.equal(200);
+    // the same jti from the same gateway, but asking for other fields (and signed anew: other bytes)
+    const other = await signForwardedRequest(gateway.signer, { ...claims, fields: ['geburtsdatum'] });
+    const refused = await post(url, other);
+    expect(refused.status).to.equal(409);
+    expect(problemCode(refused)).to.equal('ERR_REPLAY');
+    // a new signature over the very same claims is other bytes too (ECDSA signatures are randomised)
+    const resigned = await signForwardedRequest(gateway.signer, claims);
+    expect(resigned).to.not.equal(forwarded);
+    expect(problemCode(await post(url, resigned))).to.equal('ERR_REPLAY');
+    expect((await post(url, forwarded)).bytes.equals(first.bytes)).to.equal(true);
+    expect(lookups.count).to.equal(1);
+  });
+
+  it('remembers a bounded number of live answers: beyond it a new request gets 429 ERR_RATE_LIMITED, a repeat still its answer', async function () {
+    const { url, register } = await start({ maxRememberedAnswers: 2 });
+    const lookups = countLookups(register);
+    const sent = [
+      await signForwardedRequest(gateway.signer, forwardedRequestClaims()),
+      await signForwardedRequest(gateway.signer, forwardedRequestClaims()),
+    ];
+    const answers = [await post(url, sent[0]!), await post(url, sent[1]!)];
+    expect(answers.map((a) => a.status)).to.deep.equal([200, 200]);
+    const third = await post(url, await signForwardedRequest(gateway.signer, forwardedRequestClaims()));
+    expect(third.status).to.equal(429);
+    expect(problemCode(third)).to.equal('ERR_RATE_LIMITED');
+    expect(Number(third.retryAfter)).to.be.within(1, 90);
+    expect((await post(url, sent[0]!)).bytes.equals(answers[0]!.bytes)).to.equal(true);
+    expect(lookups.count).to.equal(2);
+  });
+
+  it('does not answer a repeat once its request is stale: 401 ERR_STALE, no second look-up', async function () {
+    let nowMs = Date.now();
+    const { url, register } = await start({ clock: { nowMs: () => nowMs } });
+    const lookups = countLookups(register);
+    const claims = forwardedRequestClaims({ iat: Math.floor(nowMs / 1000), exp: undefined });
+    const forwarded = await signForwardedRequest(gateway.signer, claims);
+    expect((await post(url, forwarded)).status).to.equal(200);
+    nowMs += 91_000; // past the 60 s window and 30 s skew
+    const late = await post(url, forwarded);
+    expect([late.status, problemCode(late)]).to.deep.equal([401, 'ERR_STALE']);
+    expect(lookups.count).to.equal(1);
   });
 
   it('refuses a field a Meldebescheinigung does not have, with 400 ERR_SCHEMA', async function () {

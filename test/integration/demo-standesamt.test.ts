@@ -23,9 +23,11 @@ import {
 } from '../../gateway/core/envelope/xoev/index.js';
 import type { EvidenceRequest, ForwardedRequestInput } from '../../gateway/core/exchange/types.js';
 import type { Clock, ForwardedMessage, Participant, TrustStore } from '../../gateway/core/ports.js';
+import { countLookups } from '../helpers/count-lookups.js';
 import { exampleSigner, exampleTrust, refusalOf, ROOT, SCHEMAS } from '../unit/xoev/xoev-fixtures.js';
 
 const clock: Clock = { nowMs: () => Date.now() };
+
 const ALL_FIELDS = ['kind', 'geburtsdatum', 'geburtsort', 'eltern'];
 
 describe('demo Standesamt over HTTP/XÖV', function () {
@@ -133,12 +135,42 @@ describe('demo Standesamt over HTTP/XÖV', function () {
     }
   });
 
-  it('refuses a replayed forwarded request (the connector reports ERR_PROVIDER_UNAVAILABLE)', async function () {
+  it('answers the same forwarded request sent again with the first answer, byte for byte, looking it up once', async function () {
+    const lookups = countLookups(running.register);
     const which = input('93141705862');
     const forwarded = await forward(which);
-    await connector.send(message(forwarded, which), AbortSignal.timeout(5_000));
-    const error = await refusalOf(connector.send(message(forwarded, which), AbortSignal.timeout(5_000)));
+    const first = await connector.send(message(forwarded, which), AbortSignal.timeout(5_000));
+    const again = await connector.send(message(forwarded, which), AbortSignal.timeout(5_000));
+    expect(Buffer.from(again.body).equals(Buffer.from(first.body)), 'byte-identical evidence').to.equal(true);
+    expect(again.contentType).to.equal(first.contentType);
+    expect(lookups.count).to.equal(1);
+    const verified = await verify(again, { forwarded, input: which });
+    expect(verified.claims.subjectIdnr).to.equal('93141705862');
+    lookups.restore();
+  });
+
+  it('refuses another request under a nachrichtenUUID already answered (409 ERR_REPLAY; the connector reports ERR_PROVIDER_UNAVAILABLE)', async function () {
+    const lookups = countLookups(running.register);
+    const messageId = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+    const sameId = createXoevForwarder({
+      signer: exampleSigner('oog:demo-gateway'),
+      clock,
+      newId: () => messageId,
+    });
+    const which = input('93141705862');
+    await connector.send(message(await sameId(which), which), AbortSignal.timeout(5_000));
+    const other = input('93141705862', ['kind']);
+    const otherBody = await sameId(other);
+    const status = await fetch(running.url, {
+      method: 'POST',
+      body: otherBody,
+      headers: { 'content-type': 'application/xml' },
+    }).then(async (response) => [response.status, ((await response.json()) as { code: string }).code]);
+    expect(status).to.deep.equal([409, 'ERR_REPLAY']);
+    const error = await refusalOf(connector.send(message(otherBody, other), AbortSignal.timeout(5_000)));
     expect([error.code, error.status]).to.deep.equal(['ERR_PROVIDER_UNAVAILABLE', 502]);
+    expect(lookups.count).to.equal(1);
+    lookups.restore();
   });
 
   it('refuses a request signed by a consumer instead of the gateway, which it does not know', async function () {
