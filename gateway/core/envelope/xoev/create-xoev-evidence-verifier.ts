@@ -14,13 +14,7 @@ import { openSignedXoev, type OpenedXoev } from './open-signed-xoev.js';
 import type { XoevSchemaFiles, XoevSchemas } from './parse-xml.js';
 import { readEvidenceContent, readRejectionContent, type XoevEvidenceClaims } from './read-content.js';
 import { xoevRequestDigest } from './sign-xoev.js';
-import {
-  allowListOf,
-  gateLimitsOf,
-  schemasOf,
-  seconds,
-  type XoevReaderLimits,
-} from './xoev-options.js';
+import { allowListOf, gateLimitsOf, schemasOf, seconds, type XoevReaderLimits } from './xoev-options.js';
 
 export interface XoevEvidenceVerifierOptions extends XoevReaderLimits {
   readonly trust: TrustStore;

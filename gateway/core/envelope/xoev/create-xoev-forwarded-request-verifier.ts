@@ -8,13 +8,7 @@ import { openSignedXoev, type OpenedXoev } from './open-signed-xoev.js';
 import type { XoevSchemaFiles, XoevSchemas } from './parse-xml.js';
 import { readForwardedContent, type XoevForwardedClaims } from './read-content.js';
 import { xoevRequestDigest } from './sign-xoev.js';
-import {
-  allowListOf,
-  gateLimitsOf,
-  schemasOf,
-  seconds,
-  type XoevReaderLimits,
-} from './xoev-options.js';
+import { allowListOf, gateLimitsOf, schemasOf, seconds, type XoevReaderLimits } from './xoev-options.js';
 
 export interface XoevForwardedRequestVerifierOptions extends XoevReaderLimits {
   /** Whom the provider trusts to forward requests: a store holding the gateway with role `gateway`. */

@@ -10,13 +10,7 @@ import { EnvelopeError } from '../envelope-error.js';
 import { openSignedXoev, type OpenedXoev } from './open-signed-xoev.js';
 import type { XoevSchemaFiles, XoevSchemas } from './parse-xml.js';
 import { readRequestContent } from './read-content.js';
-import {
-  allowListOf,
-  gateLimitsOf,
-  schemasOf,
-  seconds,
-  type XoevReaderLimits,
-} from './xoev-options.js';
+import { allowListOf, gateLimitsOf, schemasOf, seconds, type XoevReaderLimits } from './xoev-options.js';
 
 export interface XoevRequestReaderOptions extends XoevReaderLimits {
   readonly trust: TrustStore;

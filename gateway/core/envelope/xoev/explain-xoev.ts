@@ -11,13 +11,7 @@ import { openSignedXoev, XOEV_STEPS, type XoevStep } from './open-signed-xoev.js
 import { parseXml, type XoevSchemaFiles, type XoevSchemas } from './parse-xml.js';
 import { readXoevHeader, type XoevHeader } from './read-header.js';
 import type { XoevMessageType } from './xoev-constants.js';
-import {
-  allowListOf,
-  gateLimitsOf,
-  schemasOf,
-  seconds,
-  type XoevReaderLimits,
-} from './xoev-options.js';
+import { allowListOf, gateLimitsOf, schemasOf, seconds, type XoevReaderLimits } from './xoev-options.js';
 
 export interface XoevExplainOptions extends XoevReaderLimits {
   readonly schemas: XoevSchemaFiles | XoevSchemas;
