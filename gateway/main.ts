@@ -712,7 +712,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       },
       health: {
         async ready() {
-          const store = (await db.ready()).ok;
+          const store = await db.ready();
           return { ok: store, checks: { store, keys: true, policies: policies.length > 0 } };
         },
       },

@@ -38,20 +38,18 @@ const BUSY_SLICE_MS = 10;
 /** The pause between two attempts to take the writer lock. */
 const BUSY_RETRY_MS = 25;
 
-const isBusy = (error: unknown): boolean =>
-  typeof error === 'object' &&
-  error !== null &&
-  typeof (error as { code?: unknown }).code === 'string' &&
-  (error as { code: string }).code.startsWith('SQLITE_BUSY');
-
-/** The result of the last batch: whether the store took writes lately (readiness). */
-export interface WriteHealth {
-  readonly ok: boolean;
-  /** Epoch ms of the last batch, committed or failed; undefined before the first. */
-  readonly atMs?: number;
-  /** Why the last batch failed. */
-  readonly reason?: string;
+/** better-sqlite3's result code of an SQLite error (`SQLITE_BUSY`, `SQLITE_FULL`, …); undefined for others. */
+function sqliteCodeOf(error: unknown): string | undefined {
+  if (error instanceof GatewayError || !(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
+
+const isBusy = (error: unknown): boolean => sqliteCodeOf(error)?.startsWith('SQLITE_BUSY') ?? false;
+
+/** SQLite errors that say the store cannot take writes, as opposed to a write's own fault (a constraint). */
+const isStoreFault = (error: unknown): boolean =>
+  /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|CANTOPEN|NOTADB|BUSY)/.test(sqliteCodeOf(error) ?? '');
 
 export class SqliteDatabase {
   readonly db: Database.Database;
@@ -61,7 +59,8 @@ export class SqliteDatabase {
   #inode: number | undefined;
   #closed = false;
   readonly #busyWaitMs: number;
-  #lastWrite: WriteHealth = { ok: true };
+  /** Whether the last batch committed without a store fault, and when it ran (epoch ms): readiness. */
+  #lastWrite: { readonly ok: boolean; readonly atMs: number } = { ok: true, atMs: 0 };
 
   constructor(path: string, options: SqliteDatabaseOptions = {}) {
     this.path = path;
@@ -166,14 +165,11 @@ export class SqliteDatabase {
               isBusy(cause) ? 'the store is locked by another connection' : 'the store cannot be written',
               { cause },
             );
-      this.#lastWrite = { ok: false, atMs: Date.now(), reason: reasonOf(cause) };
+      this.#lastWrite = { ok: false, atMs: Date.now() };
       for (const job of batch) job.reject(failure);
       return;
     }
-    this.#lastWrite =
-      fault === undefined
-        ? { ok: true, atMs: Date.now() }
-        : { ok: false, atMs: Date.now(), reason: reasonOf(fault) };
+    this.#lastWrite = { ok: fault === undefined, atMs: Date.now() };
     batch.forEach((job, i) => {
       const r = results[i]!;
       if (r.ok) job.resolve(r.value);
@@ -196,7 +192,7 @@ export class SqliteDatabase {
   /**
    * True if the store can be written now (readiness probe): the file is still ours and writable, and the last
    * batch committed. A batch that failed (disk full, I/O error, locked past `busyWaitMs`) makes the store
-   * unready until a later one commits; `probe()` is such a later one when no traffic comes.
+   * unready until a later one commits; `ready()` makes such a later one when no traffic comes.
    */
   writable(): boolean {
     try {
@@ -209,28 +205,20 @@ export class SqliteDatabase {
     }
   }
 
-  /** The last batch's result. */
-  lastWrite(): WriteHealth {
-    return this.#lastWrite;
-  }
-
   /**
    * Readiness: `writable()`, and after a failed batch a probe write that needs a new page (a row of 8 KiB,
    * deleted in the same transaction), at most one a second: a full disk, or a store that came back, shows
    * without waiting for traffic.
    */
-  async ready(): Promise<WriteHealth> {
-    if (!this.writable() && this.#lastWrite.ok)
-      return { ok: false, reason: 'the store file cannot be written' };
-    if (this.#lastWrite.ok) return this.#lastWrite;
-    if (Date.now() - (this.#lastWrite.atMs ?? 0) >= 1_000) {
+  async ready(): Promise<boolean> {
+    if (!this.#lastWrite.ok && Date.now() - this.#lastWrite.atMs >= 1_000) {
       await this.write((db) => {
         db.exec('CREATE TABLE IF NOT EXISTS store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL)');
         db.prepare('INSERT INTO store_probe (pad) VALUES (zeroblob(8192))').run();
         db.exec('DELETE FROM store_probe');
       }).catch(() => undefined);
     }
-    return this.writable() ? this.#lastWrite : { ...this.#lastWrite, ok: false };
+    return this.writable();
   }
 
   close(): void {
@@ -238,21 +226,4 @@ export class SqliteDatabase {
     this.#closed = true;
     this.db.close();
   }
-}
-
-/** SQLite errors that say the store cannot take writes, as opposed to a write's own fault (a constraint). */
-function isStoreFault(error: unknown): boolean {
-  if (error instanceof GatewayError || !(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|CANTOPEN|NOTADB|BUSY)/.test(code);
-}
-
-/** A store failure's cause in a few words, for readiness (SQLite's code and message, never a stack). */
-function reasonOf(cause: unknown): string {
-  if (cause instanceof GatewayError) return cause.detail ?? cause.code;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
-  }
-  return String(cause);
 }
