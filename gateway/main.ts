@@ -44,7 +44,13 @@ import {
   signXoevRejection,
 } from './core/envelope/xoev/index.js';
 import { EnvelopeError } from './core/envelope/envelope-error.js';
-import { createExchange, createRefusalBudget } from './core/exchange/index.js';
+import {
+  createExchange,
+  createOrphanSettlement,
+  createRefusalBudget,
+  ORPHAN_GRACE_MS,
+  type OrphanSettlement,
+} from './core/exchange/index.js';
 import type { EvidenceRequest, ExchangeDeps, MessageFormat, PolicyVerdict } from './core/exchange/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
@@ -602,6 +608,37 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const exchange = createExchange(deps);
 
+    // Exchanges a crash left forwarded and unanswered get their final record before serving, and a sweep settles
+    // those of a store failure or of the last seconds before the crash once the provider timeout has passed.
+    const orphans = createOrphanSettlement({
+      store: logStore,
+      log: transferLog,
+      clock,
+      providerTimeoutMs: config.providerTimeoutMs,
+      running: exchange.running,
+      onSettled: (record) => {
+        logger.warn(
+          {
+            event: 'transfer.refused',
+            exchangeId: record.exchangeId,
+            consumer: record.consumer,
+            code: record.code,
+          },
+          'transfer.refused: an exchange the gateway stopped during has no known outcome',
+        );
+        if (record.consumer !== undefined) {
+          notifyConsumer({
+            consumer: record.consumer,
+            type: 'exchange.finished',
+            id: record.exchangeId,
+            status: 'refused',
+            code: 'ERR_OUTCOME_UNKNOWN',
+          });
+        }
+      },
+    });
+    closers.push(await scheduleOrphanSettlement(orphans, logger, config.providerTimeoutMs));
+
     const bearer = createBearerVerifier({
       issuer: idp.issuer,
       audience: idp.audience,
@@ -873,6 +910,40 @@ function schedulePurge(
       });
   };
   const timer = setInterval(run, intervalS * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/**
+ * Settles orphaned exchanges (core/exchange/settle-orphans.ts) once before the gateway serves, then on a timer as
+ * often as an intent can become due (the provider timeout plus the grace, at most every 10 s). A failure is
+ * logged and the next tick tries again. The returned closer stops the timer and waits for a run under way.
+ */
+async function scheduleOrphanSettlement(
+  orphans: OrphanSettlement,
+  logger: Logger,
+  providerTimeoutMs: number,
+): Promise<() => Promise<void>> {
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= orphans
+      .settle()
+      .then(
+        (settled) => {
+          if (settled > 0)
+            logger.warn({ event: 'exchange.orphans_settled', settled }, 'exchange.orphans_settled');
+        },
+        (error: unknown) =>
+          logger.error({ event: 'exchange.orphans_failed', err: error }, 'exchange.orphans_failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      }));
+  await run();
+  const timer = setInterval(run, Math.min(providerTimeoutMs + ORPHAN_GRACE_MS, 10_000));
   timer.unref();
   return async () => {
     clearInterval(timer);

@@ -39,6 +39,7 @@ export const ERROR_CATALOGUE = {
   ERR_FORBIDDEN: { status: 403, title: 'Forbidden', fault: 'client' },
   ERR_RATE_LIMITED: { status: 429, title: 'Too many requests', fault: 'client' },
   ERR_LOG_UNAVAILABLE: { status: 503, title: 'Transfer log unavailable', fault: 'server' },
+  ERR_OUTCOME_UNKNOWN: { status: 500, title: 'Outcome unknown', fault: 'server' },
   ERR_INTERNAL: { status: 500, title: 'Internal error', fault: 'server' },
 } as const satisfies Record<string, ErrorSpec>;
 

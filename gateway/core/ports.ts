@@ -334,6 +334,16 @@ export interface TransferLogStore {
 }
 
 /**
+ * The exchanges whose intent is in the log and whose outcome is not (issue 11: orphaned exchanges). An exchange
+ * that was forwarded when the gateway stopped (a crash, `kill -9`, a lost store) never gets an outcome from its
+ * own run; the start and a periodic sweep settle these (exchange/settle-orphans.ts).
+ */
+export interface OpenIntents {
+  /** Open intents recorded before `before` (ISO 8601 UTC), oldest first, at most `limit`. */
+  openIntents(before: string, limit: number): Promise<StoredLeaf[]>;
+}
+
+/**
  * Where the log's latest signed checkpoint is kept outside its own store (issue 11: a log nobody can roll back):
  * a restore of the store from an older backup does not reach it, so the start can tell a store that is behind
  * what the gateway already published. Every checkpoint is recorded here before it is saved in the store or

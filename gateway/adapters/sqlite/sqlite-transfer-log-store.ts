@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { GatewayError } from '../../core/errors.js';
 import type {
   AppendedLeaf,
+  OpenIntents,
   PurgedLeaves,
   RawLeaf,
   SignedCheckpoint,
@@ -94,6 +95,24 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
       SELECT min(idx) AS first, count(*) AS count FROM (
         SELECT idx, idx - row_number() OVER (ORDER BY idx) AS run FROM transfer_log WHERE record IS NULL)
       GROUP BY run`,
+  },
+  {
+    // Exchanges whose intent is logged and whose outcome is not yet (issue 11: orphaned exchanges after a crash).
+    // Kept in the append transaction, so the start finds a crash's orphans without scanning the log; filled here
+    // from the log as it is, for a store written before the table existed.
+    id: 'transfer-log/open-intents',
+    sql: `CREATE TABLE transfer_log_open_intents (
+        exchange_id TEXT PRIMARY KEY,
+        idx INTEGER NOT NULL,
+        time TEXT NOT NULL
+      );
+      CREATE INDEX transfer_log_open_intents_time ON transfer_log_open_intents (time);
+      INSERT OR IGNORE INTO transfer_log_open_intents (exchange_id, idx, time)
+        SELECT i.exchange_id, i.idx, i.time FROM transfer_log AS i
+        WHERE i.outcome = 'intent' AND NOT EXISTS (
+          SELECT 1 FROM transfer_log AS o
+          WHERE o.exchange_id = i.exchange_id AND o.idx > i.idx
+            AND o.outcome NOT IN ('intent', 'retention-extended', 'purged'))`,
   },
 ];
 
@@ -198,9 +217,22 @@ function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
 }
 
 /** A record's leaf hash and the exact text of the hashed bytes, to store (re-encoding that text gives the bytes). */
-function encodeLeaf(record: TransferRecord): { hash: Buffer; text: string } {
+interface EncodedLeaf {
+  readonly hash: Buffer;
+  readonly text: string;
+  /** What the record does to the open intents: opens its exchange's, closes it, or neither. */
+  readonly intent?: { readonly opens: boolean; readonly exchangeId: string; readonly time: string };
+}
+
+/** Records that say nothing about an exchange's outcome: they neither open nor close its intent. */
+const NOT_AN_OUTCOME: ReadonlySet<TransferRecord['outcome']> = new Set(['retention-extended', 'purged']);
+
+function encodeLeaf(record: TransferRecord): EncodedLeaf {
   const bytes = encodeRecord(record);
-  return { hash: Buffer.from(recordLeafHash(bytes)), text: Buffer.from(bytes).toString('utf8') };
+  const leaf = { hash: Buffer.from(recordLeafHash(bytes)), text: Buffer.from(bytes).toString('utf8') };
+  if (NOT_AN_OUTCOME.has(record.outcome)) return leaf;
+  const opens = record.outcome === 'intent';
+  return { ...leaf, intent: { opens, exchangeId: record.exchangeId, time: record.time } };
 }
 
 /** A purge record (ports.ts PurgedLeaves): its own exchange id, no subject and no retention end of its own. */
@@ -221,13 +253,16 @@ function unavailable(cause: unknown, detail = 'the transfer log cannot be writte
 }
 
 /** TransferLogStore on a SqliteDatabase; also the indexed reads the DPO and citizen views need. */
-export class SqliteTransferLogStore implements TransferLogStore {
+export class SqliteTransferLogStore implements TransferLogStore, OpenIntents {
   readonly #database: SqliteDatabase;
   readonly #stmt: {
     size: Database.Statement<[], { n: number }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
     insertLeaf: Database.Statement<[number, Buffer, string]>;
     insertNode: Database.Statement<[number, number, Buffer]>;
+    openIntent: Database.Statement<[string, number, string]>;
+    closeIntent: Database.Statement<[string]>;
+    openIntents: Database.Statement<[string, number], LeafRow>;
     leaf: Database.Statement<[number], LeafRow>;
     page: Database.Statement<[number, number], LeafRow>;
     rawWindow: Database.Statement<[number, number], [number, Buffer, Buffer | null]>;
@@ -255,6 +290,14 @@ export class SqliteTransferLogStore implements TransferLogStore {
         node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
         insertLeaf: db.prepare('INSERT INTO transfer_log (idx, leaf_hash, record) VALUES (?, ?, ?)'),
         insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+        openIntent: db.prepare(
+          'INSERT OR IGNORE INTO transfer_log_open_intents (exchange_id, idx, time) VALUES (?, ?, ?)',
+        ),
+        closeIntent: db.prepare('DELETE FROM transfer_log_open_intents WHERE exchange_id = ?'),
+        openIntents: db.prepare(
+          `SELECT t.idx, t.leaf_hash, t.record FROM transfer_log_open_intents AS o
+           JOIN transfer_log AS t ON t.idx = o.idx WHERE o.time < ? AND t.record IS NOT NULL ORDER BY o.time, o.idx LIMIT ?`,
+        ),
         leaf: db.prepare('SELECT idx, leaf_hash, record FROM transfer_log WHERE idx = ?'),
         page: db.prepare(
           'SELECT idx, leaf_hash, record FROM transfer_log WHERE idx >= ? ORDER BY idx LIMIT ?',
@@ -327,7 +370,7 @@ export class SqliteTransferLogStore implements TransferLogStore {
     }
   }
 
-  #appendInTransaction(encoded: readonly { hash: Buffer; text: string }[]): AppendedLeaf[] {
+  #appendInTransaction(encoded: readonly EncodedLeaf[]): AppendedLeaf[] {
     const size = this.#stmt.size.get()!.n;
     const last = this.#stmt.latestCheckpoint.get();
     if (last && size < last.tree_size) {
@@ -335,9 +378,11 @@ export class SqliteTransferLogStore implements TransferLogStore {
     }
     const range = createCompactRange(size, this.#readNodes(rangeNodes(0, size)));
     const appended: AppendedLeaf[] = [];
-    for (const { hash, text } of encoded) {
+    for (const { hash, text, intent } of encoded) {
       const index = range.size;
       this.#stmt.insertLeaf.run(index, hash, text);
+      if (intent?.opens) this.#stmt.openIntent.run(intent.exchangeId, index, intent.time);
+      else if (intent) this.#stmt.closeIntent.run(intent.exchangeId);
       for (const node of range.append(hash))
         this.#stmt.insertNode.run(node.level, node.index, Buffer.from(node.hash));
       appended.push({ index, leafHash: hash.toString('base64url') });
@@ -627,6 +672,14 @@ export class SqliteTransferLogStore implements TransferLogStore {
       }
       yield page;
     }
+  }
+
+  /**
+   * The intents recorded before `before` (ISO 8601) whose exchange has no outcome in the log yet, oldest first, at
+   * most `limit`: after a crash, the exchanges that were forwarded and never answered (OpenIntents port).
+   */
+  async openIntents(before: string, limit: number): Promise<StoredLeaf[]> {
+    return this.#read(() => this.#stmt.openIntents.all(before, limit).map(toStoredLeaf));
   }
 
   /** Every leaf whose record names this exchange, in log order (intent, then outcome). */

@@ -14,3 +14,9 @@ export type {
   RequestReader,
   VerifiedEvidence,
 } from './types.js';
+export {
+  createOrphanSettlement,
+  ORPHAN_GRACE_MS,
+  type OrphanSettlement,
+  type OrphanSettlementDeps,
+} from './settle-orphans.js';

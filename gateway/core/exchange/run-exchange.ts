@@ -36,6 +36,8 @@ export interface Exchange {
    */
   /** `source`: the sender's network address, for the budget of logged unauthenticated refusals. */
   submit(format: MessageFormat, body: string, source?: string): Promise<ReleasedExchange | AwaitingExchange>;
+  /** Whether this exchange is still running here (its outcome is yet to be recorded): orphans are not. */
+  running(exchangeId: string): boolean;
 }
 
 /** Builds the exchange use case over its ports (DESIGN.md stages 2–12). */
@@ -91,13 +93,28 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     };
   }
 
+  const running = new Set<string>();
+
   async function submit(
     format: MessageFormat,
     body: string,
     source = 'unknown',
   ): Promise<ReleasedExchange | AwaitingExchange> {
     const exchangeId = deps.newId();
+    running.add(exchangeId);
+    try {
+      return await run(exchangeId, format, body, source);
+    } finally {
+      running.delete(exchangeId);
+    }
+  }
 
+  async function run(
+    exchangeId: string,
+    format: MessageFormat,
+    body: string,
+    source: string,
+  ): Promise<ReleasedExchange | AwaitingExchange> {
     // An address past its budget of unauthenticated refusals gets nothing parsed or verified until it refills.
     const standing = deps.refusalBudget?.peek(source);
     if (standing !== undefined && !standing.ok) throw rateLimited(standing.retryAfterS);
@@ -267,7 +284,7 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     );
   }
 
-  return { submit };
+  return { submit, running: (exchangeId) => running.has(exchangeId) };
 }
 
 /** The consent an exchange relied on ended while the provider answered: withdrawn, or past its end. */
