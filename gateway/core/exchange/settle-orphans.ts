@@ -45,16 +45,19 @@ export function createOrphanSettlement(deps: OrphanSettlementDeps): OrphanSettle
         .flatMap((leaf) => (leaf.record === null ? [] : [JSON.parse(leaf.record) as TransferRecord]))
         .filter((intent) => !skipped.has(intent.exchangeId));
       if (due.length === 0) return settled;
+      // A page is appended at once: the log batches appends of one tick into one durable commit.
+      const outcomes: TransferRecord[] = [];
       for (const intent of due) {
-        if (deps.running(intent.exchangeId)) {
-          skipped.add(intent.exchangeId);
-          continue;
-        }
-        const outcome = outcomeUnknown(intent, deps.clock.nowMs());
-        await deps.log.append(outcome);
-        settled++;
-        deps.onSettled?.(outcome);
+        if (deps.running(intent.exchangeId)) skipped.add(intent.exchangeId);
+        else outcomes.push(outcomeUnknown(intent, deps.clock.nowMs()));
       }
+      await Promise.all(
+        outcomes.map(async (outcome) => {
+          await deps.log.append(outcome);
+          settled++;
+          deps.onSettled?.(outcome);
+        }),
+      );
       if (leaves.length < PAGE + skipped.size) return settled;
     }
   }
