@@ -7,13 +7,15 @@
  * - the outcome is durable before the consumer receives evidence;
  * - if the log cannot be written, the answer is ERR_LOG_UNAVAILABLE and nothing is forwarded or released.
  *
- * Throws GatewayError with every code of PROTOCOL.md §6 that an exchange can end in.
+ * Throws ExchangeRefusal (a GatewayError) with every code of PROTOCOL.md §6 that an exchange can end in; the
+ * refusal names the exchange and the sender the message named.
  */
 import { GatewayError, toGatewayError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { Participant, TransferRecord } from '../ports.js';
 import { addIsoDuration } from '../policy/index.js';
 import { isoTime } from '../time.js';
+import { ExchangeRefusal, type ClaimedSender } from './refusal.js';
 import type {
   AwaitingExchange,
   ClaimedRequest,
@@ -97,7 +99,22 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     source = 'unknown',
   ): Promise<ReleasedExchange | AwaitingExchange> {
     const exchangeId = deps.newId();
+    const named: { sender?: ClaimedSender } = {};
+    try {
+      return await run(exchangeId, format, body, source, named);
+    } catch (error) {
+      throw new ExchangeRefusal(toGatewayError(error), { exchangeId, sender: named.sender });
+    }
+  }
 
+  /** The stages; `named.sender` is set as soon as the message names one, for the refusal to carry. */
+  async function run(
+    exchangeId: string,
+    format: MessageFormat,
+    body: string,
+    source: string,
+    named: { sender?: ClaimedSender },
+  ): Promise<ReleasedExchange | AwaitingExchange> {
     // An address past its budget of unauthenticated refusals gets nothing parsed or verified until it refills.
     const standing = deps.refusalBudget?.peek(source);
     if (standing !== undefined && !standing.ok) throw rateLimited(standing.retryAfterS);
@@ -105,10 +122,11 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     // Stages 2–5: envelope, trust, freshness, schema, identifiers (the reader for this format).
     let request: EvidenceRequest;
     try {
-      request = await deps.readers[format](body);
+      request = await deps.formats[format].read(body);
     } catch (error) {
       const refusal = toGatewayError(error);
       const claimed = deps.claimedOf(error);
+      if (claimed?.consumer) named.sender = { id: claimed.consumer, messageId: claimed.messageId };
       // A message that could not even be framed has no sender to speak of: nothing to log.
       if (claimed) {
         // Past its address's budget, an unauthenticated message is not logged but answered 429.
@@ -118,6 +136,7 @@ export function createExchange(deps: ExchangeDeps): Exchange {
       }
       throw refusal;
     }
+    named.sender = { id: request.consumer, messageId: request.messageId };
 
     const subjectRef = deps.subjectRef(request.subjectIdnr);
     const base: RecordBase = {
@@ -197,13 +216,14 @@ export function createExchange(deps: ExchangeDeps): Exchange {
 
     // Stage 9: forward a minimised request signed by the gateway.
     const providerFormat: MessageFormat = endpoint.kind === 'http-xoev' ? 'xoev' : 'json';
+    const wire = deps.formats[providerFormat];
     const input: ForwardedRequestInput = { exchangeId, request, provider, verdict };
-    const forwarded = await deps.signForwarded(input, providerFormat);
+    const forwarded = await wire.signForwarded(input);
     let evidence;
     try {
       const answer = await send(provider, providerFormat, forwarded, exchangeId);
       // Stage 10: the provider's signature, binding to this request, schema, and no field beyond the permitted.
-      evidence = await deps.verifyEvidence(answer, { forwarded, input, format: providerFormat });
+      evidence = await wire.verifyAnswer(answer, { forwarded, input });
     } catch (error) {
       const failure = providerFailure(error);
       return refuse(consented, failure, { retentionUntil });
