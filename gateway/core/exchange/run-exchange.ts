@@ -34,7 +34,8 @@ const DEFAULT_RETENTION = 'P2Y';
 export interface Exchange {
   /**
    * Runs one exchange for a message in the given format; resolves with the released evidence and receipt, or, if
-   * the policy wants the citizen's preview, with the exchange awaiting the citizen.
+   * the policy wants the citizen's preview, with the exchange awaiting the citizen. Rejects with ExchangeRefusal:
+   * the refusal, its exchange id and the sender the message named.
    */
   /** `source`: the sender's network address, for the budget of logged unauthenticated refusals. */
   submit(format: MessageFormat, body: string, source?: string): Promise<ReleasedExchange | AwaitingExchange>;
