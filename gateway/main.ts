@@ -30,28 +30,21 @@ import {
   verifyCheckpoint,
 } from './core/transfer-log/index.js';
 import {
-  createAgencyAuthVerifier,
-  createEvidenceRequestVerifier,
-  createEvidenceVerifier,
-  requestDigest,
-  signCompactJws,
-} from './core/envelope/index.js';
-import {
   claimedOfXoev,
-  createXoevEvidenceVerifier,
-  createXoevForwarder,
-  createXoevRequestReader,
-  signXoevRejection,
-} from './core/envelope/xoev/index.js';
-import { EnvelopeError } from './core/envelope/envelope-error.js';
+  createAgencyAuthVerifier,
+  createJsonWireFormat,
+  createXoevWireFormat,
+} from './core/envelope/index.js';
+import { signXoevRejection } from './core/envelope/xoev/index.js';
 import {
   createExchange,
   createOrphanSettlement,
   createRefusalBudget,
+  ExchangeRefusal,
   ORPHAN_GRACE_MS,
   type OrphanSettlement,
 } from './core/exchange/index.js';
-import type { EvidenceRequest, ExchangeDeps, MessageFormat, PolicyVerdict } from './core/exchange/index.js';
+import type { ExchangeDeps, MessageFormat, PolicyVerdict } from './core/exchange/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
 import { SqliteTransferLogStore } from './adapters/sqlite/sqlite-transfer-log-store.js';
@@ -465,32 +458,19 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     closers.push(() => clearInterval(sweep));
 
     const algorithms = [...config.jwsAlgs];
-    const readJson = createEvidenceRequestVerifier({
-      trust,
-      clock,
-      gatewayId: config.gatewayId,
-      algorithms,
-      maxAgeSeconds: config.maxAgeS,
-      skewSeconds: config.skewS,
-    });
-    const verifyJsonEvidence = createEvidenceVerifier({ trust, clock, algorithms });
-    const forwardXoev = createXoevForwarder({ signer, clock });
-    const verifyXoevEvidence = createXoevEvidenceVerifier({
-      trust,
-      clock,
-      gatewayId: config.gatewayId,
-      schemas: xoevSchemas,
-    });
-    // XÖV refusals go back to the sender as a signed rueckweisung (docs/xoev.md): who sent what, per body and
-    // then per thrown error, until the HTTP layer renders the refusal.
-    const readXoev = createXoevRequestReader({
-      trust,
-      clock,
-      gatewayId: config.gatewayId,
-      schemas: xoevSchemas,
-    });
-    const xoevSenders = new Map<string, { id: string; messageId?: string }>();
-    const refusedSenders = new WeakMap<object, { id: string; messageId?: string }>();
+    // The wire formats (gateway/core/envelope/json/, xoev/): what is read from consumers, forwarded, checked.
+    const formats: ExchangeDeps['formats'] = {
+      json: createJsonWireFormat({
+        trust,
+        clock,
+        gatewayId: config.gatewayId,
+        signer,
+        algorithms,
+        maxAgeSeconds: config.maxAgeS,
+        skewSeconds: config.skewS,
+      }),
+      xoev: createXoevWireFormat({ trust, clock, gatewayId: config.gatewayId, schemas: xoevSchemas, signer }),
+    };
     const httpJson = createHttpJsonConnector({ timeoutMs: config.providerTimeoutMs });
     const httpXoev = createHttpXoevConnector({ timeoutMs: config.providerTimeoutMs });
     closers.push(() => httpJson.close());
@@ -499,31 +479,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       clock,
       trust,
       replay,
-      readers: {
-        json: async (body) => {
-          const { claims, replayUntilMs } = await readJson(body);
-          return {
-            format: 'json',
-            consumer: claims.iss,
-            messageId: claims.jti,
-            issuedAt: claims.iat,
-            replayUntil: Math.ceil(replayUntilMs / 1000),
-            evidenceType: claims.evidenceType,
-            provider: claims.provider,
-            subjectIdnr: claims.subject.idnr,
-            purpose: claims.purpose,
-            procedure: claims.procedure,
-            actor: claims.actor,
-            consentId: claims.consentId,
-            fields: claims.fields,
-          } satisfies EvidenceRequest;
-        },
-        xoev: async (body) => {
-          const request = await readXoev(body);
-          xoevSenders.set(body, { id: request.consumer, messageId: request.messageId });
-          return request;
-        },
-      },
+      formats,
       claimedOf: claimedOfXoev,
       evaluatePolicy: (request): PolicyVerdict =>
         evaluatePolicy(policies, {
@@ -550,48 +506,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         return consent !== undefined && (await consents.claim(consent, exchangeId));
       },
       subjectRef,
-      signForwarded: async (input, format: MessageFormat) => {
-        if (format === 'xoev') return forwardXoev(input);
-        const nowS = Math.floor(clock.nowMs() / 1000);
-        const { request, verdict } = input;
-        return signCompactJws(signer, 'forwarded-request+jwt', {
-          iss: config.gatewayId,
-          aud: input.provider.id,
-          iat: nowS,
-          exp: nowS + 60,
-          jti: randomUUID(),
-          exchangeId: input.exchangeId,
-          consumer: request.consumer,
-          evidenceType: request.evidenceType,
-          subject: { idnr: request.subjectIdnr },
-          purpose: request.purpose,
-          legalBasis: verdict.legalBasis,
-          procedure: request.procedure,
-          actor: request.actor,
-          fields: verdict.fields,
-          policy: `${verdict.policy.id}@${verdict.policy.version}`,
-        });
-      },
-      verifyEvidence: async (answer, { forwarded, input, format }) => {
-        if (format === 'xoev') return verifyXoevEvidence(answer, { forwarded, input });
-        if (!/^application\/jose\b/i.test(answer.contentType)) {
-          throw new GatewayError('ERR_PROVIDER_RESPONSE', 'the provider did not answer with a signed JWS');
-        }
-        const evidence = await verifyJsonEvidence(answer.body, {
-          provider: input.provider.id,
-          exchangeId: input.exchangeId,
-          requestDigest: requestDigest(forwarded),
-          evidenceType: input.request.evidenceType,
-          subjectIdnr: input.request.subjectIdnr,
-          permittedFields: [...input.verdict.fields],
-        });
-        return {
-          token: evidence.token,
-          digest: evidence.digest,
-          fields: Object.keys(evidence.data),
-          data: evidence.data,
-        };
-      },
       connectors: { 'http-json': httpJson, 'http-xoev': httpXoev },
       log: {
         append: (record) => transferLog.append(record),
@@ -654,29 +568,30 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     const services: HttpServices = {
       exchange: {
-        async submit({ body, contentType, source }) {
+        async submit({ body, contentType, requestId, source }) {
           const format: MessageFormat = contentType === 'application/xml' ? 'xoev' : 'json';
-          const text = body.toString('utf8');
           let released;
           try {
-            released = await exchange.submit(format, text, source);
+            released = await exchange.submit(format, body.toString('utf8'), source);
           } catch (error) {
-            const claimed = error instanceof EnvelopeError ? error.claimed : undefined;
-            const sender =
-              format === 'xoev'
-                ? (xoevSenders.get(text) ??
-                  (claimed?.iss ? { id: claimed.iss, messageId: claimed.jti } : undefined))
-                : undefined;
-            if (sender && typeof error === 'object' && error !== null) refusedSenders.set(error, sender);
+            const refusal = error instanceof ExchangeRefusal ? error : undefined;
+            logger.info(
+              { event: 'transfer.refused', exchangeId: refusal?.exchangeId, requestId, code: refusal?.code },
+              'transfer.refused',
+            );
             throw error;
-          } finally {
-            if (format === 'xoev') xoevSenders.delete(text);
           }
           if (released.status === 'awaiting-citizen') {
-            logger.info({ event: 'transfer.held', exchangeId: released.exchangeId }, 'transfer.held');
+            logger.info(
+              { event: 'transfer.held', exchangeId: released.exchangeId, requestId },
+              'transfer.held',
+            );
             return { status: 202, body: released };
           }
-          logger.info({ event: 'transfer.released', exchangeId: released.exchangeId }, 'transfer.released');
+          logger.info(
+            { event: 'transfer.released', exchangeId: released.exchangeId, requestId },
+            'transfer.released',
+          );
           return { status: 200, body: released };
         },
         async get({ exchangeId, agency }) {
@@ -685,8 +600,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         renderRefusal(thrown, problem) {
           // Refused before anyone was authenticated or logged, like a too-large body: problem+json (docs/xoev.md).
           if (problem.code === 'ERR_RATE_LIMITED') return undefined;
-          const sender =
-            typeof thrown === 'object' && thrown !== null ? refusedSenders.get(thrown) : undefined;
+          // The refusal names the sender its message named (verified, or only claimed before the signature).
+          const sender = thrown instanceof ExchangeRefusal ? thrown.sender : undefined;
           if (sender === undefined) return undefined;
           try {
             const text = signXoevRejection(

@@ -81,6 +81,7 @@ function harness(options: { production?: boolean; overShare?: boolean } = {}): H
   };
   const forward = createXoevForwarder({ signer: exampleSigner(GATEWAY_ID), clock });
   const verify = createXoevEvidenceVerifier({ trust, clock, gatewayId: GATEWAY_ID, schemas: SCHEMAS });
+  const reader = createXoevRequestReader({ trust, clock, gatewayId: GATEWAY_ID, schemas: SCHEMAS });
   const deps: ExchangeDeps = {
     clock,
     trust,
@@ -92,10 +93,18 @@ function harness(options: { production?: boolean; overShare?: boolean } = {}): H
         return true;
       },
     },
-    readers: {
-      xoev: createXoevRequestReader({ trust, clock, gatewayId: GATEWAY_ID, schemas: SCHEMAS }),
-      json: async () => {
-        throw new GatewayError('ERR_MEDIA_TYPE');
+    formats: {
+      xoev: { read: reader, signForwarded: forward, verifyAnswer: verify },
+      json: {
+        read: async () => {
+          throw new GatewayError('ERR_MEDIA_TYPE');
+        },
+        signForwarded: async () => {
+          throw new Error('json provider in an XÖV test');
+        },
+        verifyAnswer: async () => {
+          throw new Error('json provider in an XÖV test');
+        },
       },
     },
     claimedOf: claimedOfXoev,
@@ -116,11 +125,6 @@ function harness(options: { production?: boolean; overShare?: boolean } = {}): H
     checkConsent: async () => ({ ok: true, consentId: 'c1', singleUse: false }),
     claimConsent: async () => true,
     subjectRef: (idnr) => createHmac('sha256', 'k').update(idnr).digest('base64url'),
-    signForwarded: async (input, format) => {
-      if (format !== 'xoev') throw new Error('json provider in an XÖV test');
-      return forward(input);
-    },
-    verifyEvidence: (answer, expected) => verify(answer, expected),
     connectors: { 'http-xoev': connector },
     log: {
       async append(record) {

@@ -46,6 +46,11 @@ export type {
   ForwardedRequestVerifierOptions,
   VerifiedForwardedRequest,
 } from './verify-forwarded-request.js';
+// The wire formats the exchange takes (gateway/core/exchange/types.ts WireFormat).
+export { createJsonWireFormat } from './json/index.js';
+export type { JsonWireFormatOptions } from './json/index.js';
+export { createXoevWireFormat } from './xoev/index.js';
+export type { XoevWireFormatOptions } from './xoev/index.js';
 // XÖV (PROTOCOL.md §1b): what the outer layers need of gateway/core/envelope/xoev/.
 export { claimedOfXoev, explainXoev, signXoevRequest } from './xoev/index.js';
 export type { XoevExplanation } from './xoev/index.js';

@@ -4,6 +4,7 @@
  */
 import schema from '../../../schemas/forwarded-request.claims.schema.json' with { type: 'json' };
 import { GatewayError } from '../errors.js';
+import type { ForwardedContent } from '../exchange/forwarded-content.js';
 import { isParticipantId } from '../ids.js';
 import type { Clock, ResolvedKey, TrustStore } from '../ports.js';
 import { checkFreshness } from './check-freshness.js';
@@ -14,8 +15,11 @@ import { assertAlgorithms, verifyCompactJws, SUPPORTED_ALGORITHMS, type JwsAlgor
 
 export const FORWARDED_REQUEST_TYP = 'forwarded-request+jwt';
 
-/** The claims of PROTOCOL.md §2 (schemas/forwarded-request.claims.schema.json). */
-export interface ForwardedRequestClaims {
+/**
+ * The claims of PROTOCOL.md §2 (schemas/forwarded-request.claims.schema.json): the forwarded content of every
+ * format (gateway/core/exchange/forwarded-content.ts) with the subject as `subject.idnr`, plus the JWS claims.
+ */
+export interface ForwardedRequestClaims extends Omit<ForwardedContent, 'subjectIdnr'> {
   /** the gateway id */
   readonly iss: string;
   /** the provider id */
@@ -24,18 +28,7 @@ export interface ForwardedRequestClaims {
   readonly exp?: number;
   /** the gateway's message id (lower-case UUID) */
   readonly jti: string;
-  readonly exchangeId: string;
-  readonly consumer: string;
-  readonly evidenceType: string;
   readonly subject: { readonly idnr: string };
-  readonly purpose: string;
-  readonly legalBasis: string;
-  readonly procedure: { readonly reference: string; readonly service?: string };
-  readonly actor: string;
-  /** the permitted fields */
-  readonly fields: readonly string[];
-  /** `id@version` of the policy that permitted the transfer */
-  readonly policy: string;
 }
 
 export interface VerifiedForwardedRequest {

@@ -7,13 +7,15 @@
  * - the outcome is durable before the consumer receives evidence;
  * - if the log cannot be written, the answer is ERR_LOG_UNAVAILABLE and nothing is forwarded or released.
  *
- * Throws GatewayError with every code of PROTOCOL.md §6 that an exchange can end in.
+ * Throws ExchangeRefusal (a GatewayError) with every code of PROTOCOL.md §6 that an exchange can end in; the
+ * refusal names the exchange and the sender the message named.
  */
 import { GatewayError, toGatewayError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { Participant, TransferRecord } from '../ports.js';
 import { addIsoDuration } from '../policy/index.js';
 import { isoTime } from '../time.js';
+import { ExchangeRefusal, type ClaimedSender } from './refusal.js';
 import type {
   AwaitingExchange,
   ClaimedRequest,
@@ -32,7 +34,8 @@ const DEFAULT_RETENTION = 'P2Y';
 export interface Exchange {
   /**
    * Runs one exchange for a message in the given format; resolves with the released evidence and receipt, or, if
-   * the policy wants the citizen's preview, with the exchange awaiting the citizen.
+   * the policy wants the citizen's preview, with the exchange awaiting the citizen. Rejects with ExchangeRefusal:
+   * the refusal, its exchange id and the sender the message named.
    */
   /** `source`: the sender's network address, for the budget of logged unauthenticated refusals. */
   submit(format: MessageFormat, body: string, source?: string): Promise<ReleasedExchange | AwaitingExchange>;
@@ -101,19 +104,24 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     source = 'unknown',
   ): Promise<ReleasedExchange | AwaitingExchange> {
     const exchangeId = deps.newId();
+    const named: { sender?: ClaimedSender } = {};
     running.add(exchangeId);
     try {
-      return await run(exchangeId, format, body, source);
+      return await run(exchangeId, format, body, source, named);
+    } catch (error) {
+      throw new ExchangeRefusal(toGatewayError(error), { exchangeId, sender: named.sender });
     } finally {
       running.delete(exchangeId);
     }
   }
 
+  /** The stages; `named.sender` is set as soon as the message names one, for the refusal to carry. */
   async function run(
     exchangeId: string,
     format: MessageFormat,
     body: string,
     source: string,
+    named: { sender?: ClaimedSender },
   ): Promise<ReleasedExchange | AwaitingExchange> {
     // An address past its budget of unauthenticated refusals gets nothing parsed or verified until it refills.
     const standing = deps.refusalBudget?.peek(source);
@@ -122,10 +130,11 @@ export function createExchange(deps: ExchangeDeps): Exchange {
     // Stages 2–5: envelope, trust, freshness, schema, identifiers (the reader for this format).
     let request: EvidenceRequest;
     try {
-      request = await deps.readers[format](body);
+      request = await deps.formats[format].read(body);
     } catch (error) {
       const refusal = toGatewayError(error);
       const claimed = deps.claimedOf(error);
+      if (claimed?.consumer) named.sender = { id: claimed.consumer, messageId: claimed.messageId };
       // A message that could not even be framed has no sender to speak of: nothing to log.
       if (claimed) {
         // Past its address's budget, an unauthenticated message is not logged but answered 429.
@@ -135,6 +144,7 @@ export function createExchange(deps: ExchangeDeps): Exchange {
       }
       throw refusal;
     }
+    named.sender = { id: request.consumer, messageId: request.messageId };
 
     const subjectRef = deps.subjectRef(request.subjectIdnr);
     const base: RecordBase = {
@@ -214,13 +224,14 @@ export function createExchange(deps: ExchangeDeps): Exchange {
 
     // Stage 9: forward a minimised request signed by the gateway.
     const providerFormat: MessageFormat = endpoint.kind === 'http-xoev' ? 'xoev' : 'json';
+    const wire = deps.formats[providerFormat];
     const input: ForwardedRequestInput = { exchangeId, request, provider, verdict };
-    const forwarded = await deps.signForwarded(input, providerFormat);
+    const forwarded = await wire.signForwarded(input);
     let evidence;
     try {
       const answer = await send(provider, providerFormat, forwarded, exchangeId);
       // Stage 10: the provider's signature, binding to this request, schema, and no field beyond the permitted.
-      evidence = await deps.verifyEvidence(answer, { forwarded, input, format: providerFormat });
+      evidence = await wire.verifyAnswer(answer, { forwarded, input });
     } catch (error) {
       const failure = providerFailure(error);
       return refuse(consented, failure, { retentionUntil });

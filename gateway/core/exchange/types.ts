@@ -11,11 +11,13 @@ import type {
   Endpoint,
   Participant,
   PolicyRef,
+  ProviderAnswer,
   ReplayStore,
   TransferRecord,
   TrustStore,
 } from '../ports.js';
 import type { ConsentGuard, SealedContent } from '../preview/index.js';
+import type { RefusalBudget } from './refusal-budget.js';
 
 export type MessageFormat = 'json' | 'xoev';
 
@@ -94,16 +96,35 @@ export interface ForwardedRequestInput {
   readonly verdict: Extract<PolicyVerdict, { permit: true }>;
 }
 
-/** One reader per wire format: verifies the envelope and returns the request (throws GatewayError). */
-import type { RefusalBudget } from './refusal-budget.js';
-
+/** Verifies a consumer's message in one wire format and returns the request (throws GatewayError). */
 export type RequestReader = (body: string) => Promise<EvidenceRequest>;
+
+/** What the exchange expects of a provider's answer: the request it forwarded, exactly as sent, and why. */
+export interface ExpectedAnswer {
+  readonly forwarded: string;
+  readonly input: ForwardedRequestInput;
+}
+
+/**
+ * One wire format (JSON: PROTOCOL.md §1a; XÖV: §1b) as the exchange uses it: the consumer's side (read) and the
+ * provider's side (signForwarded, verifyAnswer). The formats live in gateway/core/envelope/json/ and
+ * gateway/core/envelope/xoev/ (createJsonWireFormat, createXoevWireFormat).
+ */
+export interface WireFormat {
+  /** Stages 2–5: verifies the envelope and returns the request; throws GatewayError (EnvelopeError with claims). */
+  readonly read: RequestReader;
+  /** Stage 9: signs the minimised request for a provider of this format (PROTOCOL.md §2). */
+  readonly signForwarded: (input: ForwardedRequestInput) => Promise<string>;
+  /** Stage 10: verifies the provider's answer against the forwarded request; throws ERR_PROVIDER_RESPONSE. */
+  readonly verifyAnswer: (answer: ProviderAnswer, expected: ExpectedAnswer) => Promise<VerifiedEvidence>;
+}
 
 export interface ExchangeDeps {
   readonly clock: Clock;
   readonly trust: TrustStore;
   readonly replay: ReplayStore;
-  readonly readers: Readonly<Record<MessageFormat, RequestReader>>;
+  /** Every wire format the gateway speaks, to consumers and to providers alike. */
+  readonly formats: Readonly<Record<MessageFormat, WireFormat>>;
   /** Reads what can be read of a refused message, for the log entry; never throws. */
   readonly claimedOf: (error: unknown) => ClaimedRequest | undefined;
   readonly evaluatePolicy: (request: EvidenceRequest) => PolicyVerdict;
@@ -111,13 +132,6 @@ export interface ExchangeDeps {
   /** Uses up a single-use consent; false if another exchange used it first. */
   readonly claimConsent: (consentId: string, exchangeId: string) => Promise<boolean>;
   readonly subjectRef: (idnr: string) => string;
-  /** Signs the minimised request for the provider, in the provider's format (PROTOCOL.md §2). */
-  readonly signForwarded: (input: ForwardedRequestInput, format: MessageFormat) => Promise<string>;
-  /** Verifies the provider's answer against the forwarded request; throws ERR_PROVIDER_RESPONSE. */
-  readonly verifyEvidence: (
-    answer: { body: string; contentType: string },
-    expected: { forwarded: string; input: ForwardedRequestInput; format: MessageFormat },
-  ) => Promise<VerifiedEvidence>;
   readonly connectors: Readonly<Partial<Record<Endpoint['kind'], Connector>>>;
   readonly log: {
     append(record: TransferRecord): Promise<AppendedLeaf>;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GatewayError } from '../../../gateway/core/errors.js';
-import { createExchange } from '../../../gateway/core/exchange/index.js';
-import type { EvidenceRequest, ExchangeDeps } from '../../../gateway/core/exchange/index.js';
+import { createExchange, ExchangeRefusal } from '../../../gateway/core/exchange/index.js';
+import type { EvidenceRequest, ExchangeDeps, WireFormat } from '../../../gateway/core/exchange/index.js';
 import type { Participant, TransferRecord, TrustStore } from '../../../gateway/core/ports.js';
 import { EnvelopeError } from '../../../gateway/core/envelope/index.js';
 
@@ -26,6 +26,21 @@ const request: EvidenceRequest = {
   actor: 'sb-1',
 };
 
+/** Both wire formats reading `read` (JSON) and `request` (XÖV); forwarding and answers always succeed. */
+function formats(read: WireFormat['read'] = async () => request): ExchangeDeps['formats'] {
+  const wire = (reader: WireFormat['read']): WireFormat => ({
+    read: reader,
+    signForwarded: async () => 'forwarded',
+    verifyAnswer: async () => ({
+      token: 'evidence',
+      digest: 'd',
+      fields: ['familienname'],
+      data: { familienname: 'Mustermann' },
+    }),
+  });
+  return { json: wire(read), xoev: wire(async () => request) };
+}
+
 /** A world of fakes that records the order of side effects. */
 function world(overrides: Partial<ExchangeDeps> = {}) {
   const events: string[] = [];
@@ -45,7 +60,7 @@ function world(overrides: Partial<ExchangeDeps> = {}) {
         return true;
       },
     },
-    readers: { json: async () => request, xoev: async () => request },
+    formats: formats(),
     claimedOf: (error) =>
       error instanceof EnvelopeError && error.claimed ? { consumer: error.claimed.iss } : undefined,
     evaluatePolicy: () => ({
@@ -62,13 +77,6 @@ function world(overrides: Partial<ExchangeDeps> = {}) {
     checkConsent: async () => ({ ok: true, consentId: 'c1', singleUse: false }),
     claimConsent: async () => true,
     subjectRef: () => 'ref',
-    signForwarded: async () => 'forwarded',
-    verifyEvidence: async () => ({
-      token: 'evidence',
-      digest: 'd',
-      fields: ['familienname'],
-      data: { familienname: 'Mustermann' },
-    }),
     connectors: {
       'http-json': {
         kind: 'http-json',
@@ -217,12 +225,9 @@ describe('createExchange', () => {
 
   it('logs an unauthenticated refusal when the envelope could be read, marked as such', async () => {
     const { deps, records } = world({
-      readers: {
-        json: async () => {
-          throw new EnvelopeError('ERR_SIG_INVALID', 'bad signature', { claimed: { iss: 'ags:09999001' } });
-        },
-        xoev: async () => request,
-      },
+      formats: formats(async () => {
+        throw new EnvelopeError('ERR_SIG_INVALID', 'bad signature', { claimed: { iss: 'ags:09999001' } });
+      }),
     });
     expect(await codeOf(createExchange(deps).submit('json', 't'))).to.equal('ERR_SIG_INVALID');
     expect(records[0]).to.include({ outcome: 'refused', authenticated: false, consumer: 'ags:09999001' });
@@ -230,12 +235,9 @@ describe('createExchange', () => {
 
   it('logs nothing for a message that could not be framed, with ERR_REQUEST_MALFORMED', async () => {
     const { deps, records } = world({
-      readers: {
-        json: async () => {
-          throw new GatewayError('ERR_REQUEST_MALFORMED');
-        },
-        xoev: async () => request,
-      },
+      formats: formats(async () => {
+        throw new GatewayError('ERR_REQUEST_MALFORMED');
+      }),
     });
     expect(await codeOf(createExchange(deps).submit('json', 't'))).to.equal('ERR_REQUEST_MALFORMED');
     expect(records).to.have.length(0);
@@ -259,9 +261,38 @@ describe('createExchange', () => {
 
   it('refuses a test message in production, with ERR_POLICY_DENIED', async () => {
     const { deps, events } = world({
-      readers: { json: async () => ({ ...request, test: true }), xoev: async () => request },
+      formats: formats(async () => ({ ...request, test: true })),
     });
     expect(await codeOf(createExchange(deps).submit('json', 't'))).to.equal('ERR_POLICY_DENIED');
     expect(events).to.not.include('forward');
+  });
+  it('names the verified sender on a refusal after the envelope was read, and the claimed one before', async () => {
+    const refusalOf = async (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const { deps } = world({ checkConsent: async () => ({ ok: false, code: 'ERR_CONSENT_MISSING' }) });
+    const after = await refusalOf(createExchange(deps).submit('json', 't'));
+    expect(after).to.be.instanceOf(ExchangeRefusal);
+    expect(after).to.include({ exchangeId: 'ex-1' });
+    expect((after as ExchangeRefusal).sender).to.deep.equal({
+      id: request.consumer,
+      messageId: request.messageId,
+    });
+    const claimed = world({
+      formats: formats(async () => {
+        throw new EnvelopeError('ERR_SIG_INVALID', 'bad signature', { claimed: { iss: 'ags:09999003' } });
+      }),
+    });
+    const before = await refusalOf(createExchange(claimed.deps).submit('json', 't'));
+    expect((before as ExchangeRefusal).sender).to.deep.equal({ id: 'ags:09999003', messageId: undefined });
+    const unframed = world({
+      formats: formats(async () => {
+        throw new GatewayError('ERR_REQUEST_MALFORMED');
+      }),
+    });
+    const none = await refusalOf(createExchange(unframed.deps).submit('json', 't'));
+    expect((none as ExchangeRefusal).sender).to.equal(undefined);
   });
 });

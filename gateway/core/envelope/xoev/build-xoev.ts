@@ -25,6 +25,7 @@ import {
   XOEV_VERSION,
   type XoevMessageType,
 } from './xoev-constants.js';
+import type { ForwardedContent } from '../../exchange/forwarded-content.js';
 
 /** A participant as the header names it. */
 export interface XoevParticipantRef {
@@ -173,20 +174,7 @@ export function buildXoevRequest(header: XoevHeaderInput, content: XoevRequestCo
 }
 
 /** The content of the forwarded request (PROTOCOL.md §2). */
-export interface XoevForwardedContent {
-  readonly exchangeId: string;
-  readonly consumer: string;
-  readonly evidenceType: string;
-  readonly subjectIdnr: string;
-  readonly purpose: string;
-  readonly legalBasis: string;
-  readonly procedure: { readonly reference: string; readonly service?: string };
-  readonly actor: string;
-  /** The permitted fields. */
-  readonly fields: readonly string[];
-  /** `id@version` of the policy. */
-  readonly policy: string;
-}
+export type XoevForwardedContent = ForwardedContent;
 
 /** The unsigned forwarded request `nachweisanfrage.weiterleitung.0102`, gateway (autor) → provider (leser). */
 export function buildXoevForwardedRequest(header: XoevHeaderInput, content: XoevForwardedContent): string {

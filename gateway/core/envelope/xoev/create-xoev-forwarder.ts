@@ -1,9 +1,10 @@
 /**
  * The gateway's forwarded request in XÖV (PROTOCOL.md §2): the consumer's request minimised to the fields the
  * policy permits, as a `nachweisanfrage.weiterleitung.0102` signed by the gateway. The exchange's
- * `signForwarded(input, 'xoev')`.
+ * `formats.xoev.signForwarded` (createXoevWireFormat).
  */
 import { randomUUID } from 'node:crypto';
+import { forwardedContentOf } from '../../exchange/forwarded-content.js';
 import type { ForwardedRequestInput } from '../../exchange/types.js';
 import type { Clock, Signer } from '../../ports.js';
 import { buildXoevForwardedRequest } from './build-xoev.js';
@@ -34,27 +35,16 @@ export function createXoevForwarder(options: XoevForwarderOptions): XoevForwarde
   xmlAlgorithmOf(signer);
   const newId = options.newId ?? randomUUID;
   const gateway = { id: signer.participantId, name: options.gatewayName ?? 'Once-Only Gateway' };
-  return async ({ exchangeId, request, provider, verdict }) => {
+  return async (input) => {
     const xml = buildXoevForwardedRequest(
       {
         messageId: newId(),
         issuedAtMs: clock.nowMs(),
         autor: gateway,
-        leser: { id: provider.id, name: provider.name },
-        test: request.test === true,
+        leser: { id: input.provider.id, name: input.provider.name },
+        test: input.request.test === true,
       },
-      {
-        exchangeId,
-        consumer: request.consumer,
-        evidenceType: request.evidenceType,
-        subjectIdnr: request.subjectIdnr,
-        purpose: request.purpose,
-        legalBasis: verdict.legalBasis,
-        procedure: request.procedure,
-        actor: request.actor,
-        fields: verdict.fields,
-        policy: `${verdict.policy.id}@${verdict.policy.version}`,
-      },
+      forwardedContentOf(input),
     );
     return signXoev(signer, xml);
   };

@@ -65,6 +65,8 @@ export type {
 } from './create-xoev-evidence-verifier.js';
 export { createXoevForwarder } from './create-xoev-forwarder.js';
 export type { XoevForwarderOptions, XoevForwarder } from './create-xoev-forwarder.js';
+export { createXoevWireFormat } from './create-xoev-wire-format.js';
+export type { XoevWireFormatOptions } from './create-xoev-wire-format.js';
 export {
   buildXoevRequest,
   buildXoevForwardedRequest,

@@ -6,6 +6,7 @@ import { GatewayError, isErrorCode, type ErrorCode } from '../../errors.js';
 import { readEvidenceData, nachweisOf, type XoevEvidenceData } from './evidence-data.js';
 import { childrenNamed, childText, onlyChild, textOf, type XmlEl } from './xml-tree.js';
 import { NACHWEIS_NS } from './xoev-constants.js';
+import type { ForwardedContent } from '../../exchange/forwarded-content.js';
 
 function text(content: XmlEl | undefined, name: string): string | undefined {
   return childText(content, NACHWEIS_NS, name);
@@ -66,18 +67,7 @@ export function readRequestContent(content: XmlEl): XoevRequestClaims {
 }
 
 /** The claims of a `nachweisanfrage.weiterleitung.0102` (PROTOCOL.md §2 without iss/aud/iat/jti). */
-export interface XoevForwardedClaims {
-  readonly exchangeId: string;
-  readonly consumer: string;
-  readonly evidenceType: string;
-  readonly subjectIdnr: string;
-  readonly purpose: string;
-  readonly legalBasis: string;
-  readonly procedure: { readonly reference: string; readonly service?: string };
-  readonly actor: string;
-  readonly fields: readonly string[];
-  readonly policy: string;
-}
+export type XoevForwardedClaims = ForwardedContent;
 
 export function readForwardedContent(content: XmlEl): XoevForwardedClaims {
   const fields = fieldsOf(content);
