@@ -10,7 +10,7 @@ const envRule = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'test-artifacts/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'test-artifacts/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
