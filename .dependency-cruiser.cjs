@@ -18,7 +18,8 @@ module.exports = {
         'The core does no I/O: no express, pino, database driver, fs, net or process.env. It gets clocks, stores, signers and connectors passed in, so it can be tested and reused without a server.',
       severity: 'error',
       from: { path: '^gateway/core/' },
-      to: { pathNot: coreMayUse, dependencyTypesNot: ['type-only'] },
+      // Type-only imports count too: a type from an adapter or from http would tie the core to that layer's shape.
+      to: { pathNot: coreMayUse },
     },
     {
       name: 'core-no-node-io-types',
@@ -44,6 +45,28 @@ module.exports = {
       severity: 'error',
       from: { path: '^gateway/(http|web|cli)/' },
       to: { path: '^gateway/core/', pathNot: '^gateway/core/(index|[^/]+/index)\\.ts$' },
+    },
+    {
+      name: 'adapters-only-from-composition',
+      comment:
+        'Only the composition root (main.ts, compose-*.ts), the CLI and bootstrap code choose adapters; everything else sees stores through core ports, so a second backend (PostgreSQL) is a change in one place. Type imports count.',
+      severity: 'error',
+      from: {
+        path: '^gateway/',
+        pathNot: '^gateway/(main|compose-[^/]+|cli/.+|adapters/.+|bootstrap/.+)\\.ts$',
+      },
+      to: { path: '^gateway/adapters/' },
+    },
+    {
+      name: 'no-orphans',
+      comment:
+        'A module nothing imports and that imports nothing is dead code or a forgotten entry point; config files are the exception.',
+      severity: 'error',
+      from: {
+        orphan: true,
+        pathNot: ['\\.d\\.ts$', '(^|/)[.][^/]+[.](js|cjs|mjs|ts|json)$', 'eslint[.]config[.]js$'],
+      },
+      to: {},
     },
     {
       name: 'no-circular',

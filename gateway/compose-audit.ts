@@ -12,7 +12,8 @@ import { isValidIdnr } from './core/ids.js';
 import type { StoredLeaf, TransferRecord, TrustStore } from './core/ports.js';
 import type { Policy } from './core/policy/index.js';
 import type { TransferLog } from './core/transfer-log/index.js';
-import type { SqliteTransferLogStore, TransferFilter } from './adapters/sqlite/sqlite-transfer-log-store.js';
+import type { SqliteTransferLogStore } from './adapters/sqlite/sqlite-transfer-log-store.js';
+import type { TransferFilter } from './core/ports.js';
 import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from './http/index.js';
 
 export interface AuditCompositionDeps {

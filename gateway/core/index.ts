@@ -11,6 +11,8 @@ export type {
   Clock,
   SignedCheckpoint,
   Signer,
+  TransferCount,
+  TransferFilter,
   TransferRecord,
   WebSessionRecord,
   WebSessionStore,

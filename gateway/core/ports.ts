@@ -333,6 +333,37 @@ export interface TransferLogStore {
   iterateLeafPages?(from: number): AsyncIterable<readonly RawLeaf[]>;
 }
 
+// The read side of the transfer log: what the DPO's list and charts ask the store.
+
+/** Exact-match filters of the DPO's transfer list (PROTOCOL.md §4); all optional, combined with AND. */
+export interface TransferFilter {
+  /** ISO 8601 UTC, inclusive / exclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly consumer?: string;
+  readonly provider?: string;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  /** Outcomes to list; default the final ones (released, refused, withheld). */
+  readonly outcomes?: readonly string[];
+  readonly subjectRef?: string;
+  /** A DPO limited to participants sees records where one of them is consumer or provider. */
+  readonly participants?: readonly string[];
+  /** Only records with a lower index (the cursor of the previous page). */
+  readonly beforeIndex?: number;
+  readonly limit: number;
+}
+
+/** One group of countTransfers: final records in one UTC hour with the same outcome, purpose and code. */
+export interface TransferCount {
+  /** `YYYY-MM-DDTHH`, UTC. */
+  readonly hour: string;
+  readonly outcome: string;
+  readonly purpose: string | null;
+  readonly code: string | null;
+  readonly count: number;
+}
+
 /**
  * The exchanges whose intent is in the log and whose outcome is not (issue 11: orphaned exchanges). An exchange
  * that was forwarded when the gateway stopped (a crash, `kill -9`, a lost store) never gets an outcome from its

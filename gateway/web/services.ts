@@ -3,7 +3,7 @@
  * preview services, consent requests, the log readers of PROTOCOL.md §3/§4, policies and trust store to it. The
  * pages use the same services as the API, so a page never shows or changes more than the API would.
  */
-import type { TransferCount } from '../adapters/sqlite/sqlite-transfer-log-store.js';
+import type { TransferCount } from '../core/index.js';
 import type { VerificationRuns } from '../core/transfer-log/index.js';
 import type {
   AuditService,

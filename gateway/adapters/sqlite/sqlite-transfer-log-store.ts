@@ -13,6 +13,8 @@ import { GatewayError } from '../../core/errors.js';
 import type {
   AppendedLeaf,
   OpenIntents,
+  TransferCount,
+  TransferFilter,
   PurgedLeaves,
   RawLeaf,
   SignedCheckpoint,
@@ -115,35 +117,6 @@ export const TRANSFER_LOG_MIGRATIONS: readonly { id: string; sql: string }[] = [
             AND o.outcome NOT IN ('intent', 'retention-extended', 'purged'))`,
   },
 ];
-
-/** Exact-match filters of the DPO's transfer list (PROTOCOL.md §4); all optional, combined with AND. */
-export interface TransferFilter {
-  /** ISO 8601 UTC, inclusive / exclusive. */
-  readonly from?: string;
-  readonly to?: string;
-  readonly consumer?: string;
-  readonly provider?: string;
-  readonly evidenceType?: string;
-  readonly purpose?: string;
-  /** Outcomes to list; default the final ones (released, refused, withheld). */
-  readonly outcomes?: readonly string[];
-  readonly subjectRef?: string;
-  /** A DPO limited to participants sees records where one of them is consumer or provider. */
-  readonly participants?: readonly string[];
-  /** Only records with a lower index (the cursor of the previous page). */
-  readonly beforeIndex?: number;
-  readonly limit: number;
-}
-
-/** One group of countTransfers: final records in one UTC hour with the same outcome, purpose and code. */
-export interface TransferCount {
-  /** `YYYY-MM-DDTHH`, UTC. */
-  readonly hour: string;
-  readonly outcome: string;
-  readonly purpose: string | null;
-  readonly code: string | null;
-  readonly count: number;
-}
 
 const FILTER_COLUMNS = [
   ['consumer', 'consumer'],

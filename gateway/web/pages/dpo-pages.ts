@@ -4,7 +4,7 @@
  * by outcome and by purpose, refused transfers by error code) and the records of processing (Art. 30). Every
  * value shown is escaped by `html`; the filters are a GET form, so every view is a link.
  */
-import type { TransferCount } from '../../adapters/sqlite/sqlite-transfer-log-store.js';
+import type { TransferCount } from '../../core/index.js';
 import { horizontalBars, legend, OUTCOME_COLORS, PALETTE, stackedDayBars, type Series } from '../charts.js';
 import { codeLabel, participantText, timeElement, type CodeKind } from '../format.js';
 import { html, type Html } from '../html.js';
