@@ -58,6 +58,14 @@ module.exports = {
       to: { path: '^gateway/adapters/' },
     },
     {
+      name: 'bench-from-outside',
+      comment:
+        'The bench measures the gateway as an operator runs it (a child process): importing the composition root would measure something else and tie the bench to its internals.',
+      severity: 'error',
+      from: { path: '^bench/' },
+      to: { path: '^gateway/main[.]ts$' },
+    },
+    {
       name: 'no-orphans',
       comment:
         'A module nothing imports and that imports nothing is dead code or a forgotten entry point; config files are the exception.',
