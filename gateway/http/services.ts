@@ -5,7 +5,7 @@
  */
 import type { JWK } from 'jose';
 import type { Registry } from 'prom-client';
-import type { ConsentRecord } from '../core/index.js';
+import type { ConsentRecord, TransferFilter } from '../core/index.js';
 import type { Problem } from './problem.js';
 
 export type EvidenceMediaType = 'application/jose' | 'application/xml';
@@ -128,13 +128,10 @@ export const TRANSFER_FILTERS = [
 ] as const;
 
 /** The DPO's transfer filters (PROTOCOL.md §4), already validated against the OpenAPI document. */
-export interface TransferQuery {
-  readonly from?: string;
-  readonly to?: string;
-  readonly consumer?: string;
-  readonly provider?: string;
-  readonly evidenceType?: string;
-  readonly purpose?: string;
+export interface TransferQuery extends Pick<
+  TransferFilter,
+  'from' | 'to' | 'consumer' | 'provider' | 'evidenceType' | 'purpose'
+> {
   readonly outcome?: string;
   /** An IDNr, matched through the keyed hash. */
   readonly subject?: string;
