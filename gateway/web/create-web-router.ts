@@ -221,7 +221,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
     res.status(page.status).type('html').send(page.body);
   }
 
-  const loginRedirect = (req: Request, res: Response, returnTo?: string) => {
+  const loginRedirect = (res: Response, returnTo?: string) => {
     const target =
       returnTo !== undefined && RETURN_TO.test(returnTo)
         ? `/auth/login?returnTo=${encodeURIComponent(returnTo)}`
@@ -238,7 +238,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
       let session: Session | undefined;
       try {
         session = await sessions.current(req);
-        if (session === undefined) return loginRedirect(req, res, req.originalUrl);
+        if (session === undefined) return loginRedirect(res, req.originalUrl);
         if (session.user.role !== role) throw new GatewayError('ERR_FORBIDDEN', 'not for this role');
         await handler(req, res, session);
       } catch (error) {
@@ -263,7 +263,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
           throw new GatewayError('ERR_FORBIDDEN', 'a form of another site');
         }
         session = await sessions.current(req);
-        if (session === undefined) return loginRedirect(req, res);
+        if (session === undefined) return loginRedirect(res);
         const body = (req.body ?? {}) as Record<string, unknown>;
         if (!sameToken(body['_csrf'], session.csrf)) {
           throw new GatewayError('ERR_FORBIDDEN', 'the form token is missing or wrong');
