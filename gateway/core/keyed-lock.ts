@@ -1,16 +1,9 @@
-/**
- * An in-process mutual exclusion per key: calls for the same key run one after another, calls for different keys
- * run freely. The exchange and the consent service share one so that a release and a withdrawal of the same
- * consent never interleave (issue 5: the log never shows a release after the withdrawal it relied on).
- *
- * One gateway process serialises here; several processes sharing one database would need a database lock
- * instead (DESIGN.md "Scale" — not built: SQLite is single-process).
- */
-export interface KeyedLock {
-  /** Runs `fn` once every earlier call for `key` has settled; resolves or rejects with `fn`'s result. */
-  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
-}
+import type { KeyedLock } from './ports.js';
 
+/**
+ * The in-process KeyedLock (ports.ts): one gateway process serialises calls per key in memory. Several processes
+ * sharing one database need the database's lock behind the same port instead.
+ */
 export function createKeyedLock(): KeyedLock {
   const tails = new Map<string, Promise<unknown>>();
   return {

@@ -374,6 +374,39 @@ export interface OpenIntents {
   openIntents(before: string, limit: number): Promise<StoredLeaf[]>;
 }
 
+/** The transfer log's queries beyond the Merkle tree: the DPO's list and charts, the consumer's and citizen's views. */
+export interface TransferLogQueries {
+  /** Records matching the filter, newest first; purged records match no filter. */
+  findRecords(filter: TransferFilter): Promise<StoredLeaf[]>;
+  /** Final records with `from` ≤ time < `to`, counted per hour, outcome, purpose and code. */
+  countTransfers(range: {
+    readonly from: string;
+    readonly to: string;
+    readonly participants?: readonly string[];
+  }): Promise<TransferCount[]>;
+  /** Every leaf whose record names this exchange, in log order. */
+  recordsByExchange(exchangeId: string): Promise<StoredLeaf[]>;
+  /** Leaves whose record carries this subject reference, newest first, `limit` at most 1000. */
+  recordsBySubject(
+    subjectRef: string,
+    options?: { readonly limit?: number; readonly beforeIndex?: number },
+  ): Promise<StoredLeaf[]>;
+}
+
+/**
+ * Retention (DESIGN.md "Retention"): the content of every record whose exchange's retention ended before `now`
+ * (ISO 8601) is removed, leaf hashes and tree nodes stay, and a purge record names what was erased. Resolves
+ * with the number of records purged (with `dryRun`, would be purged).
+ */
+export interface TransferLogRetention {
+  purgeRecords(now: string, options?: { readonly dryRun?: boolean }): Promise<number>;
+}
+
+/** Whether the storage can take writes now: the readiness probe (`/health/ready`). */
+export interface StoreHealth {
+  ready(): Promise<boolean>;
+}
+
 /**
  * Where the log's latest signed checkpoint is kept outside its own store (issue 11: a log nobody can roll back):
  * a restore of the store from an older backup does not reach it, so the start can tell a store that is behind
@@ -515,4 +548,70 @@ export interface CallbackNotifier {
    * written — callers that must not fail because of a callback catch and log it (the consumer can still poll).
    */
   notify(event: CallbackEvent): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The callback outbox (docs/callbacks.md "Delivery")
+
+export type OutboxState = 'pending' | 'delivered' | 'failed' | 'dropped';
+
+export interface OutboxRow {
+  readonly id: number;
+  readonly consumer: string;
+  readonly eventType: string;
+  readonly eventId: string;
+  readonly body: string;
+  readonly state: OutboxState;
+  /** Attempts finished so far (an attempt cut off by a stop or a crash is not counted; it is simply repeated). */
+  readonly attempts: number;
+  /** When the row is due: its next attempt, or while it is leased, when the lease ends. */
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+  readonly lastError: string | null;
+}
+
+/**
+ * Durable, bounded queue of signed callbacks. A dispatcher leases the rows it attempts: a leased row is due again
+ * only when its lease ends, so gateways sharing one store never attempt the same row at once, and a row whose
+ * dispatcher died is attempted again after the lease instead of never. Delivery is at least once.
+ */
+export interface CallbackOutbox {
+  /** Stores a callback as pending, due at `nowMs`, or as 'dropped' when a bound is reached. */
+  enqueue(
+    item: { consumer: string; eventType: string; eventId: string; body: string },
+    nowMs: number,
+  ): Promise<'queued' | 'dropped'>;
+  /** Leases up to `limit` pending rows due at `nowMs`, earliest first, until `nowMs + leaseMs`. */
+  lease(nowMs: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
+  /** Ends a pending row delivered or failed; `attempted` false when it failed without an attempt. */
+  finish(
+    id: number,
+    state: 'delivered' | 'failed',
+    nowMs: number,
+    error?: string,
+    attempted?: boolean,
+  ): Promise<void>;
+  /** Counts a failed attempt and makes the row due at `nextAttemptAtMs` (ending its lease). */
+  reschedule(id: number, nextAttemptAtMs: number, error: string): Promise<void>;
+  /** Gives leases back uncounted (attempts cut off by a stop): due again at `nowMs`. */
+  release(ids: readonly number[], nowMs: number): Promise<void>;
+  /** The earliest time a pending row is due (leased ones when their lease ends), or undefined if none is. */
+  nextDueAt(): Promise<number | undefined>;
+  /** Pending rows in all (the metrics gauge). */
+  pendingCount(): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Mutual exclusion
+
+/**
+ * Mutual exclusion per key: calls for the same key run one after another, calls for different keys run freely.
+ * The exchange and the consent service share one so that a release and a withdrawal of the same consent never
+ * interleave (the log never shows a release after the withdrawal it relied on). One process serialises in memory
+ * (core/keyed-lock.ts); gateways sharing one database need the database's lock behind this same interface.
+ */
+export interface KeyedLock {
+  /** Runs `fn` once every earlier call for `key` has settled; resolves or rejects with `fn`'s result. */
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -406,7 +406,7 @@ describe('callback dispatcher (real HTTP receivers, SQLite outbox)', () => {
       maxPendingPerConsumer: 2,
       maxFinished: 4,
     });
-    expect(reopened.pendingCount()).to.equal(3);
+    expect(await reopened.pendingCount()).to.equal(3);
     expect(
       await reopened.enqueue(
         { consumer: B, eventType: 'exchange.finished', eventId: 'x', body: '{}' },

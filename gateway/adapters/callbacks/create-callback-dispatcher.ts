@@ -11,18 +11,25 @@
  * - A failed attempt is retried after an exponential back-off with jitter, up to `maxAttempts`; then the row is
  *   marked failed, kept for operations and logged. Delivery is at least once: a receiver deduplicates on
  *   (type, id, status).
- * - Pending rows survive a restart: `start()` picks them up.
+ * - Pending rows survive a restart: `start()` picks them up. Rows are leased while attempted (the outbox port):
+ *   a stop gives the leases back, a crash leaves them to expire, so another gateway or the restart repeats them.
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { callbackBody, checkCallbackEvent, retryDelayMs, signCallback } from '../../core/callbacks/index.js';
 import type { RetrySchedule } from '../../core/callbacks/index.js';
 import { isCallbackUrl } from '../../core/trust/index.js';
-import type { CallbackEvent, CallbackNotifier, Clock, TrustStore } from '../../core/ports.js';
-import type { OutboxRow, SqliteCallbackOutbox } from '../sqlite/sqlite-callback-outbox.js';
+import type {
+  CallbackEvent,
+  CallbackNotifier,
+  CallbackOutbox,
+  Clock,
+  OutboxRow,
+  TrustStore,
+} from '../../core/ports.js';
 
 export interface CallbackDispatcherOptions extends RetrySchedule {
-  readonly outbox: SqliteCallbackOutbox;
+  readonly outbox: CallbackOutbox;
   readonly trust: Pick<TrustStore, 'participant'>;
   /** Participant id → shared secret (loadCallbackSecrets). */
   readonly secrets: ReadonlyMap<string, string>;
@@ -53,6 +60,9 @@ export interface CallbackDispatcher extends CallbackNotifier {
 }
 
 type Outcome = { ok: true } | { ok: false; error: string; retry: boolean };
+
+/** How much longer than an attempt's timeout its lease lasts (the outcome is recorded within it). */
+const LEASE_MARGIN_MS = 10_000;
 
 /** Answers' bodies are never used; up to this much is read only so the connection can be reused. */
 const MAX_DISCARDED_BODY_BYTES = 4_096;
@@ -91,6 +101,8 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
   const concurrency = options.concurrency ?? 16;
   const idleMs = options.idleMs ?? 60_000;
   const random = options.random ?? Math.random;
+  // Longer than an attempt can take (its timeout, then recording the outcome), so a lease never ends under it.
+  const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
   const log = logger.child({ area: 'callbacks' });
 
   const metrics = {
@@ -112,8 +124,8 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
       name: 'oog_callbacks_pending',
       help: 'Callbacks waiting for delivery',
       registers: [options.registry],
-      collect() {
-        this.set(outbox.pendingCount());
+      async collect() {
+        this.set(await outbox.pendingCount());
       },
     });
   }
@@ -185,7 +197,8 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
       return;
     }
     if (!outcome.retry) {
-      // Aborted by close(): the row stays pending, uncounted, and is due again after the restart.
+      // Aborted by close(): the lease is given back, the row stays pending, uncounted, due again at once.
+      await outbox.release([row.id], clock.nowMs());
       return;
     }
     if (attemptNo >= options.maxAttempts) {
@@ -200,18 +213,24 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
     log.info({ event: 'callback.retry', ...about, reason: outcome.error, delayMs: delay }, 'callback.retry');
   }
 
-  function schedule(): void {
+  async function schedule(): Promise<void> {
     if (closed || !started) return;
+    // Rows in flight are leased: their time is the lease's end, so they do not wake the dispatcher early.
+    const next = await outbox.nextDueAt().catch((error: unknown) => {
+      log.error({ event: 'callback.error', err: error }, 'callback.error');
+      return undefined; // look again after idleMs
+    });
+    if (closed) return;
     if (timer) clearTimeout(timer);
-    const next = outbox.nextDueAt(new Set(inFlight.keys()));
     const wait = next === undefined ? idleMs : Math.min(Math.max(next - clock.nowMs(), 0), idleMs);
     timer = setTimeout(() => kick(), wait);
     timer.unref();
   }
 
-  function settleIdle(): void {
+  async function settleIdle(): Promise<void> {
+    if (inFlight.size > 0 || ticking || idleWaiters.length === 0) return;
+    const next = closed ? undefined : await outbox.nextDueAt().catch(() => undefined);
     if (inFlight.size > 0 || ticking) return;
-    const next = outbox.nextDueAt();
     if (next !== undefined && next <= clock.nowMs()) return;
     const waiters = idleWaiters;
     idleWaiters = [];
@@ -219,8 +238,18 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
   }
 
   async function tick(): Promise<void> {
-    const rows = outbox.due(clock.nowMs(), concurrency - inFlight.size, new Set(inFlight.keys()));
+    const free = concurrency - inFlight.size;
+    if (free <= 0) return;
+    const rows = await outbox.lease(clock.nowMs(), free, leaseMs);
+    if (closed) {
+      await outbox.release(
+        rows.map((row) => row.id),
+        clock.nowMs(),
+      );
+      return;
+    }
     for (const row of rows) {
+      if (inFlight.has(row.id)) continue; // a lease outlived by its attempt: still ours
       const controller = new AbortController();
       const done = deliver(row, controller)
         .catch((error: unknown) => {
@@ -232,7 +261,6 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
         });
       inFlight.set(row.id, { controller, done });
     }
-    await Promise.resolve();
   }
 
   function kick(): void {
@@ -241,19 +269,22 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
       again = true;
       return;
     }
-    ticking = tick()
-      .catch((error: unknown) => {
+    ticking = (async () => {
+      for (;;) {
+        again = false;
+        await tick();
+        if (!again) await schedule();
+        if (!again || closed) return;
+      }
+    })()
+      .catch(async (error: unknown) => {
+        // The outbox could not be read or written: look again later rather than stall until the next notify.
         log.error({ event: 'callback.error', err: error }, 'callback.error');
+        await schedule();
       })
       .finally(() => {
         ticking = undefined;
-        if (again) {
-          again = false;
-          kick();
-          return;
-        }
-        schedule();
-        settleIdle();
+        void settleIdle();
       });
   }
 
@@ -301,7 +332,7 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
     idle() {
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
-        settleIdle();
+        void settleIdle();
       });
     },
   };

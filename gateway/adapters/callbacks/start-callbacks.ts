@@ -1,13 +1,11 @@
 /**
  * Sets callbacks up for the composition root (docs/callbacks.md): reads the secrets, checks them against the
- * participant registry, opens the outbox in the gateway's database and starts the dispatcher on what is pending.
+ * participant registry and starts the dispatcher on what the outbox holds pending.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Clock, TrustStore } from '../../core/ports.js';
+import type { CallbackOutbox, Clock, TrustStore } from '../../core/ports.js';
 import { loadCallbackSecrets } from '../files/load-callback-secrets.js';
-import { SqliteCallbackOutbox } from '../sqlite/sqlite-callback-outbox.js';
-import type { SqliteDatabase } from '../sqlite/sqlite-database.js';
 import { createCallbackDispatcher, type CallbackDispatcher } from './create-callback-dispatcher.js';
 
 /** The callback settings (gateway/config.ts `callbacks`). */
@@ -23,7 +21,8 @@ export interface CallbackSettings {
 
 export interface StartCallbacksOptions {
   readonly settings: CallbackSettings;
-  readonly database: SqliteDatabase;
+  /** The storage's outbox (bootstrap/open-storage.ts), bounded by the settings' maxPending values. */
+  readonly outbox: CallbackOutbox;
   readonly trust: TrustStore;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -65,11 +64,7 @@ export function startCallbacks(options: StartCallbacksOptions): CallbackDispatch
     }
   }
   const dispatcher = createCallbackDispatcher({
-    outbox: new SqliteCallbackOutbox(options.database, {
-      maxPending: settings.maxPending,
-      maxPendingPerConsumer: settings.maxPendingPerConsumer,
-      maxFinished: settings.maxPending,
-    }),
+    outbox: options.outbox,
     trust,
     secrets,
     clock: options.clock,

@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../../core/errors.js';
+import type { CallbackOutbox, OutboxRow, OutboxState } from '../../core/ports.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 export const CALLBACK_OUTBOX_MIGRATIONS: readonly { id: string; sql: string }[] = [
@@ -34,22 +35,7 @@ export const CALLBACK_OUTBOX_MIGRATIONS: readonly { id: string; sql: string }[] 
   },
 ];
 
-export type OutboxState = 'pending' | 'delivered' | 'failed' | 'dropped';
-
-export interface OutboxRow {
-  readonly id: number;
-  readonly consumer: string;
-  readonly eventType: string;
-  readonly eventId: string;
-  readonly body: string;
-  readonly state: OutboxState;
-  /** Attempts finished so far (an attempt cut off by a stop or a crash is not counted; it is simply repeated). */
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly createdAt: number;
-  readonly finishedAt: number | null;
-  readonly lastError: string | null;
-}
+export type { OutboxRow, OutboxState } from '../../core/ports.js';
 
 export interface OutboxBounds {
   readonly maxPending: number;
@@ -95,7 +81,7 @@ export const PRUNE_EVERY = 64;
 /** Error texts stored per row are ours (a status or an error code), but keep them short anyway. */
 const clip = (text: string): string => text.slice(0, 200);
 
-export class SqliteCallbackOutbox {
+export class SqliteCallbackOutbox implements CallbackOutbox {
   readonly #database: SqliteDatabase;
   readonly #bounds: OutboxBounds;
   #finishedSincePrune = 0;
@@ -112,9 +98,10 @@ export class SqliteCallbackOutbox {
       [string, string, string, string, OutboxState, number, number, number | null, string | null]
     >;
     due: Database.Statement<[number, number], RawRow>;
+    setDue: Database.Statement<[number, number]>;
     finish: Database.Statement<[OutboxState, number, string | null, number, number]>;
     reschedule: Database.Statement<[number, string, number]>;
-    nextDue: Database.Statement<[number], { id: number; t: number }>;
+    nextDue: Database.Statement<[], { t: number }>;
     prune: Database.Statement<[number]>;
     byId: Database.Statement<[number], RawRow>;
     all: Database.Statement<[], RawRow>;
@@ -141,6 +128,9 @@ export class SqliteCallbackOutbox {
           `SELECT * FROM callback_outbox WHERE state = 'pending' AND next_attempt_at <= ?
            ORDER BY next_attempt_at, id LIMIT ?`,
         ),
+        setDue: db.prepare(
+          `UPDATE callback_outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending'`,
+        ),
         finish: db.prepare(
           `UPDATE callback_outbox SET state = ?, finished_at = ?, last_error = ?, attempts = attempts + ?
            WHERE id = ? AND state = 'pending'`,
@@ -150,8 +140,8 @@ export class SqliteCallbackOutbox {
            WHERE id = ? AND state = 'pending'`,
         ),
         nextDue: db.prepare(
-          `SELECT id, next_attempt_at AS t FROM callback_outbox WHERE state = 'pending'
-           ORDER BY next_attempt_at, id LIMIT ?`,
+          `SELECT next_attempt_at AS t FROM callback_outbox WHERE state = 'pending'
+           ORDER BY next_attempt_at, id LIMIT 1`,
         ),
         prune: db.prepare(
           `DELETE FROM callback_outbox WHERE state != 'pending' AND id IN (
@@ -234,18 +224,27 @@ export class SqliteCallbackOutbox {
   }
 
   /**
-   * Up to `limit` pending rows due at `nowMs`, earliest first, leaving out those in `exclude` (the attempts in
-   * flight). A read: an attempt is recorded when it ends (finish, reschedule), so a row whose attempt was cut off
-   * by a stop or a crash is simply due again after the restart. (A durable claim per attempt was measured to
-   * halve delivery throughput: one more synchronous commit per callback.)
+   * Leases up to `limit` pending rows due at `nowMs`, earliest first: in one write, each row's next attempt
+   * moves to the end of the lease, so no other dispatcher on this database takes it meanwhile, and a row whose
+   * dispatcher died is due again when the lease ends. The attempt itself is recorded when it ends (finish,
+   * reschedule) or given back (release). One commit per batch, not per callback: a commit per attempt was
+   * measured to halve delivery throughput.
    */
-  due(nowMs: number, limit: number, exclude: ReadonlySet<number>): OutboxRow[] {
-    if (limit <= 0) return [];
-    return this.#stmt.due
-      .all(nowMs, limit + exclude.size)
-      .filter((raw) => !exclude.has(raw.id))
-      .slice(0, limit)
-      .map(toRow);
+  lease(nowMs: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#write(() => {
+      const rows = this.#stmt.due.all(nowMs, limit);
+      for (const raw of rows) this.#stmt.setDue.run(nowMs + leaseMs, raw.id);
+      return rows.map((raw) => toRow({ ...raw, next_attempt_at: nowMs + leaseMs }));
+    });
+  }
+
+  /** Gives leased rows back without counting an attempt (it was cut off by a stop): due again at `nowMs`. */
+  release(ids: readonly number[], nowMs: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.#write(() => {
+      for (const id of ids) this.#stmt.setDue.run(nowMs, id);
+    });
   }
 
   /**
@@ -288,13 +287,13 @@ export class SqliteCallbackOutbox {
     });
   }
 
-  /** The earliest next attempt of a pending row not in `exclude` (in flight), or undefined if there is none. */
-  nextDueAt(exclude: ReadonlySet<number> = new Set()): number | undefined {
-    return this.#stmt.nextDue.all(exclude.size + 1).find((r) => !exclude.has(r.id))?.t;
+  /** The earliest time a pending row is due (a leased one: when its lease ends), or undefined if none is. */
+  async nextDueAt(): Promise<number | undefined> {
+    return this.#stmt.nextDue.get()?.t;
   }
 
   /** Pending rows in all (the metrics gauge), from memory. */
-  pendingCount(): number {
+  async pendingCount(): Promise<number> {
     return this.#pendingTotal;
   }
 

@@ -12,7 +12,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
 import { GatewayError } from '../errors.js';
-import type { KeyedLock } from '../keyed-lock.js';
+import type { KeyedLock } from '../ports.js';
 import type {
   Clock,
   ConsentRecord,

@@ -5,7 +5,8 @@
 import { GatewayError } from '../errors.js';
 import { isParticipantId } from '../ids.js';
 import type { ErrorCode } from '../errors.js';
-import { createKeyedLock, type KeyedLock } from '../keyed-lock.js';
+import { createKeyedLock } from '../keyed-lock.js';
+import type { KeyedLock } from '../ports.js';
 import type { Clock, ConsentRecord, ConsentStore } from '../ports.js';
 import { isCode } from '../policy/codes.js';
 import { consentState } from './consent-state.js';

@@ -14,7 +14,7 @@
  */
 import { GatewayError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import type { KeyedLock } from '../keyed-lock.js';
+import type { KeyedLock } from '../ports.js';
 import type { AppendedLeaf, Clock, HeldEvidence, PreviewStore, TransferRecord } from '../ports.js';
 import { isoTime } from '../time.js';
 import type { EvidenceSealer, SealedContent } from './seal-evidence.js';
