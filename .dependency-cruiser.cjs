@@ -49,13 +49,37 @@ module.exports = {
     {
       name: 'adapters-only-from-composition',
       comment:
-        'Only the composition root (main.ts, compose-*.ts), the CLI and bootstrap code choose adapters; everything else sees stores through core ports, so a second backend (PostgreSQL) is a change in one place. Type imports count.',
+        'Only the composition root (main.ts), the CLI and bootstrap code choose adapters; everything else sees stores through core ports, so a second backend (PostgreSQL) is a change in one place. Type imports count.',
       severity: 'error',
       from: {
         path: '^gateway/',
-        pathNot: '^gateway/(main|compose-[^/]+|cli/.+|adapters/.+|bootstrap/.+)\\.ts$',
+        pathNot: '^gateway/(main|cli/.+|adapters/.+|bootstrap/.+)\\.ts$',
       },
       to: { path: '^gateway/adapters/' },
+    },
+    {
+      name: 'http-web-through-app',
+      comment:
+        'The API and the portal are two faces of the same application services (gateway/app/): neither reaches into the other, so a page never shows or changes more than the API would, and either can be replaced alone.',
+      severity: 'error',
+      from: { path: '^gateway/(http|web)/' },
+      to: { path: '^gateway/(http|web)/', pathNot: '^gateway/$1/' },
+    },
+    {
+      name: 'app-is-inside',
+      comment:
+        'The application layer composes the core for both faces; it must not know HTTP, pages, the CLI, how it is started or which backend stores its data (ports only).',
+      severity: 'error',
+      from: { path: '^gateway/app/' },
+      to: { path: '^(gateway/(http|web|cli|bootstrap|adapters)/|gateway/main[.]ts$|connectors/)' },
+    },
+    {
+      name: 'bootstrap-from-root',
+      comment:
+        'Bootstrap code (storage choice, demo mode, background jobs, the portal set-up) is started by the composition root and the CLI only; a layer that imported it would start things itself.',
+      severity: 'error',
+      from: { path: '^gateway/', pathNot: '^gateway/(main|cli/.+|bootstrap/.+)\\.ts$' },
+      to: { path: '^gateway/bootstrap/' },
     },
     {
       name: 'bench-from-outside',

@@ -7,17 +7,16 @@
  * the way (intent, awaiting-citizen) show with the `outcome` filter and in the detail view. A DPO limited to
  * participant ids sees only records in which one of them is consumer or provider; anything else is "not found".
  */
-import { GatewayError } from './core/errors.js';
-import { isValidIdnr } from './core/ids.js';
-import type { StoredLeaf, TransferRecord, TrustStore } from './core/ports.js';
-import type { Policy } from './core/policy/index.js';
-import type { TransferLog } from './core/transfer-log/index.js';
-import type { SqliteTransferLogStore } from './adapters/sqlite/sqlite-transfer-log-store.js';
-import type { TransferFilter } from './core/ports.js';
-import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from './http/index.js';
+import { GatewayError } from '../core/errors.js';
+import { isValidIdnr } from '../core/ids.js';
+import type { StoredLeaf, TransferRecord, TrustStore } from '../core/ports.js';
+import type { Policy } from '../core/policy/index.js';
+import type { TransferLog } from '../core/transfer-log/index.js';
+import type { TransferFilter, TransferLogQueries, TransferLogStore } from '../core/ports.js';
+import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from './contracts.js';
 
 export interface AuditCompositionDeps {
-  readonly store: SqliteTransferLogStore;
+  readonly store: TransferLogQueries & Pick<TransferLogStore, 'leaf'>;
   readonly log: TransferLog;
   readonly trust: TrustStore;
   readonly policies: readonly Policy[];

@@ -4,10 +4,10 @@
  * main.ts so the composition root stays readable; it builds nothing main.ts does not hand it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Config } from './config.js';
-import { GatewayError } from './core/errors.js';
-import type { KeyedLock } from './core/keyed-lock.js';
-import type { ConsentRecord, ConsentRequestRecord, ReplayStore, Signer, TrustStore } from './core/ports.js';
+import type { Config } from '../config.js';
+import { GatewayError } from '../core/errors.js';
+import type { KeyedLock } from '../core/ports.js';
+import type { ConsentRecord, ConsentRequestRecord, ReplayStore, Signer, TrustStore } from '../core/ports.js';
 import {
   CONSENT_REQUEST_TYP,
   createConsentRequestService,
@@ -15,13 +15,13 @@ import {
   type ConsentRequestClaims,
   type createConsentService,
   type ReceiptPurpose,
-} from './core/consent/index.js';
-import { createConsumerMessageVerifier } from './core/envelope/verify-evidence-request.js';
-import type { Policy } from './core/policy/index.js';
-import type { ConsentRequestStore, Clock } from './core/ports.js';
-import consentRequestSchema from '../schemas/consent-request.claims.schema.json' with { type: 'json' };
-import { toWireConsent } from './http/index.js';
-import type { ConsentRequestService as HttpConsentRequests } from './http/index.js';
+} from '../core/consent/index.js';
+import { createConsumerMessageVerifier } from '../core/envelope/verify-evidence-request.js';
+import type { Policy } from '../core/policy/index.js';
+import type { ConsentRequestStore, Clock } from '../core/ports.js';
+import consentRequestSchema from '../../schemas/consent-request.claims.schema.json' with { type: 'json' };
+import { toWireConsent } from './wire.js';
+import type { ConsentRequestService as HttpConsentRequests } from './contracts.js';
 
 type Consents = ReturnType<typeof createConsentService>;
 

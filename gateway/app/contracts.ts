@@ -1,12 +1,20 @@
 /**
- * What the HTTP layer needs from the rest of the gateway, named by role. The composition root (gateway/main.ts)
- * adapts the exchange pipeline, consent service, bearer verifiers and stores to these shapes; tests pass fakes.
+ * The application's services, named by role: what the HTTP API and the portal both call. gateway/app/ builds them
+ * from the core and the stores' ports; the HTTP layer and the web layer import only these contracts (tests pass
+ * fakes).
  * Every method may throw a GatewayError; anything else thrown becomes ERR_INTERNAL with no detail.
  */
 import type { JWK } from 'jose';
 import type { Registry } from 'prom-client';
-import type { ConsentRecord, TransferFilter } from '../core/index.js';
-import type { Problem } from './problem.js';
+import type { ConsentRecord, ErrorCode, TransferFilter } from '../core/index.js';
+import type { AwaitingExchange, ReleasedExchange } from '../core/exchange/index.js';
+
+/** What a refusal's rendering needs of the problem document (RFC 9457) the HTTP layer made of it. */
+export interface RefusalProblem {
+  readonly code: ErrorCode;
+  readonly instance: string;
+  readonly detail?: string;
+}
 
 export type EvidenceMediaType = 'application/jose' | 'application/xml';
 
@@ -20,21 +28,41 @@ export interface EvidenceSubmission {
   readonly source: string;
 }
 
+/** A poll's answer (openapi.yaml `ExchangeState`): the exchange's last step in the transfer log. */
+export interface ExchangeView {
+  readonly exchangeId: string;
+  readonly status: 'pending' | 'awaiting-citizen' | 'released' | 'refused' | 'withheld';
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  /** ISO 8601 UTC of the last record. */
+  readonly time: string;
+  /** With `released`: the provider's signed evidence, unchanged (after a preview only while collectable). */
+  readonly evidence?: string;
+  readonly receipt?: string;
+  /** With `refused` and `withheld`. */
+  readonly code?: string;
+}
+
 export interface ExchangeService {
   /**
    * Runs one evidence request (PROTOCOL.md §1). 200 with `{ exchangeId, status: 'released', evidence, receipt }`
    * or 202 with `{ exchangeId, status: 'awaiting-citizen' }`; a refusal throws GatewayError.
    */
-  submit(submission: EvidenceSubmission): Promise<{ readonly status: 200 | 202; readonly body: object }>;
+  submit(
+    submission: EvidenceSubmission,
+  ): Promise<
+    | { readonly status: 200; readonly body: ReleasedExchange }
+    | { readonly status: 202; readonly body: AwaitingExchange }
+  >;
   /** The exchange as its consumer sees it (PROTOCOL.md §1c), or undefined if unknown or another agency's. */
-  get(query: { readonly exchangeId: string; readonly agency: string }): Promise<object | undefined>;
+  get(query: { readonly exchangeId: string; readonly agency: string }): Promise<ExchangeView | undefined>;
   /**
    * The refusal of an XÖV submission as a signed `rueckweisung` to its (claimed) sender (docs/xoev.md), given
    * what `submit` threw and the problem document; undefined if the sender is unknown (problem+json then).
    */
   renderRefusal?(
     thrown: unknown,
-    problem: Problem,
+    problem: RefusalProblem,
   ): { readonly contentType: string; readonly text: string } | undefined;
 }
 

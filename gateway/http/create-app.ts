@@ -31,7 +31,7 @@ import { createHttpMetrics, observeRequests, routeOf } from './metrics.js';
 import { closeAfterAnswer, jsonBody, rawBody } from './read-body.js';
 import { createOpenApiAdapter } from './openapi-adapter.js';
 import { createProblemResponder } from './problem.js';
-import type { HttpServices } from './services.js';
+import type { HttpServices } from '../app/index.js';
 
 export interface CreateAppOptions {
   readonly services: HttpServices;

@@ -8,23 +8,3 @@ export { createHttpMetrics, createMetricsRegistry, registerDroppedLogLines } fro
 export type { HttpMetrics } from './metrics.js';
 export { bearerOf, createOpenApiAdapter, readOpenApiDocument } from './openapi-adapter.js';
 export type { OperationContext, OperationHandler, Reply, SecurityHandler } from './openapi-adapter.js';
-export type {
-  AuditService,
-  Authenticator,
-  CitizenAccessService,
-  DpoScope,
-  TransferQuery,
-  ConsentRequest,
-  ConsentRequestService,
-  ConsentService,
-  EvidenceMediaType,
-  EvidenceSubmission,
-  ExchangeService,
-  HealthService,
-  HttpServices,
-  PreviewItem,
-  PreviewService,
-} from './services.js';
-export { TRANSFER_FILTERS } from './services.js';
-export { toWireConsent } from './handlers/consent-handlers.js';
-export { toWirePreview } from './handlers/preview-handlers.js';

@@ -44,7 +44,7 @@ import {
 } from './pages/dpo-pages.js';
 import { berlinDay, berlinMidnight } from './format.js';
 import { checkTransfer, type TransferDetail } from './verify-transfer.js';
-import type { TransferQuery } from '../http/index.js';
+import type { TransferQuery } from '../app/index.js';
 import { errorPage, homePage, loggedOutPage } from './pages/simple-pages.js';
 import type { Session, SessionManager } from './sessions.js';
 import type { WebServices } from './services.js';

@@ -12,7 +12,7 @@ import type {
   ConsentService,
   DpoScope,
   PreviewService,
-} from '../http/index.js';
+} from '../app/index.js';
 
 /** One thing a citizen may consent to: a policy that requires consent permits exactly this. */
 export interface ConsentOption {

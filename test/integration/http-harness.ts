@@ -5,7 +5,7 @@ import { loadConfig } from '../../gateway/config.js';
 import { GatewayError } from '../../gateway/core/errors.js';
 import type { ConsentRecord } from '../../gateway/core/ports.js';
 import { createApp, startServer } from '../../gateway/http/index.js';
-import type { HttpServices } from '../../gateway/http/index.js';
+import type { HttpServices } from '../../gateway/app/index.js';
 import type { ConfigOverrides } from '../../gateway/config.js';
 import { createLogger } from '../../gateway/log.js';
 
@@ -53,7 +53,12 @@ export function fakeServices(calls: Calls): HttpServices {
         calls.submit.push(submission);
         return {
           status: 200,
-          body: { exchangeId: '7a1c8f9e-3b2d-4c5e-9f00-112233445566', status: 'released' },
+          body: {
+            exchangeId: '7a1c8f9e-3b2d-4c5e-9f00-112233445566',
+            status: 'released',
+            evidence: 'aGVhZA.cGF5bG9hZA.c2ln',
+            receipt: 'aGVhZA.cGF5bG9hZA.c2ln',
+          },
         };
       },
       async get(query) {

@@ -3,5 +3,6 @@ export { loadSigner, loadSignerFromFiles, loadTrustMaterial, signerFiles } from 
 export type { SignerVariant } from './load-trust-material.js';
 export { loadCallbackSecrets } from './load-callback-secrets.js';
 export type { CallbackSecrets } from './load-callback-secrets.js';
+export { loadSecretKey } from './load-secret-key.js';
 export { createFileCheckpointAnchor, readAnchorFile } from './file-checkpoint-anchor.js';
 export type { FileCheckpointAnchorOptions } from './file-checkpoint-anchor.js';

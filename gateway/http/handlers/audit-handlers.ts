@@ -4,8 +4,8 @@
  */
 import { GatewayError } from '../../core/index.js';
 import type { OperationContext, OperationHandler } from '../openapi-adapter.js';
-import { TRANSFER_FILTERS } from '../services.js';
-import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from '../services.js';
+import { TRANSFER_FILTERS } from '../../app/index.js';
+import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from '../../app/index.js';
 
 const FILTERS = [...TRANSFER_FILTERS, 'cursor'] as const;
 

@@ -3,32 +3,8 @@
  * subject (SECURITY.md "HTTP"): an IDNr in the query is never read, and the body schema has no member for one.
  */
 import { GatewayError } from '../../core/index.js';
-import type { ConsentRecord } from '../../core/index.js';
 import type { OperationHandler } from '../openapi-adapter.js';
-import type { ConsentService } from '../services.js';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** The wire form of a consent (openapi.yaml `Consent`): ISO times, and never the subject reference. */
-export function toWireConsent(record: ConsentRecord): Record<string, unknown> {
-  return {
-    id: record.id,
-    consumer: record.consumer,
-    evidenceTypes: [...record.evidenceTypes],
-    purpose: record.purpose,
-    ...(record.validUntil === null ? {} : { validUntil: iso(record.validUntil) }),
-    singleUse: record.singleUse,
-    createdAt: iso(record.createdAt),
-    events: record.events.map((event) => ({
-      type: event.type,
-      at: iso(event.at),
-      by: event.by,
-      ...(event.exchangeId === undefined ? {} : { exchangeId: event.exchangeId }),
-    })),
-    ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
-    ...(record.noticeHash === undefined ? {} : { noticeHash: record.noticeHash }),
-  };
-}
+import { toWireConsent, type ConsentService } from '../../app/index.js';
 
 interface ConsentBody {
   consumer: string;

@@ -5,7 +5,7 @@
  */
 import { GatewayError } from '../../core/index.js';
 import type { OperationHandler } from '../openapi-adapter.js';
-import type { ConsentRequestService } from '../services.js';
+import type { ConsentRequestService } from '../../app/index.js';
 
 function citizenOf(principals: Readonly<Record<string, unknown>>): string {
   return (principals['citizenBearer'] as { idnr: string }).idnr;

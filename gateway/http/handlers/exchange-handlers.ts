@@ -3,7 +3,7 @@ import { GatewayError } from '../../core/index.js';
 import { mediaTypeOf } from '../openapi-adapter.js';
 import type { OperationHandler } from '../openapi-adapter.js';
 import { PROBLEM_MEDIA_TYPE } from '../problem.js';
-import type { EvidenceMediaType, ExchangeService } from '../services.js';
+import type { EvidenceMediaType, ExchangeService } from '../../app/index.js';
 
 /** POST /v1/evidence-requests — hands the exact body bytes to the exchange; ERR_REQUEST_MALFORMED if empty. */
 export function createExchangeHandlers(exchange: ExchangeService): Record<string, OperationHandler> {

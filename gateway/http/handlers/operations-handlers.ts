@@ -2,7 +2,7 @@
 import { GatewayError } from '../../core/index.js';
 import type { Registry } from 'prom-client';
 import type { OperationHandler } from '../openapi-adapter.js';
-import type { HealthService, HttpServices } from '../services.js';
+import type { HealthService, HttpServices } from '../../app/index.js';
 
 const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
 

@@ -3,28 +3,7 @@
  * authenticated subject; another citizen's exchange id gets the same 404 as an unknown one.
  */
 import type { OperationHandler } from '../openapi-adapter.js';
-import type { PreviewItem, PreviewService } from '../services.js';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** The wire form (openapi.yaml `Preview`): ISO times; data only while pending. */
-export function toWirePreview(item: PreviewItem): Record<string, unknown> {
-  return {
-    exchangeId: item.exchangeId,
-    state: item.state,
-    consumer: { ...item.consumer },
-    provider: { ...item.provider },
-    evidenceType: item.evidenceType,
-    purpose: item.purpose,
-    legalBasis: item.legalBasis,
-    procedure: { ...item.procedure },
-    heldAt: iso(item.heldAt),
-    decideBy: iso(item.decideBy),
-    ...(item.decidedAt === undefined ? {} : { decidedAt: iso(item.decidedAt) }),
-    ...(item.fields === undefined ? {} : { fields: [...item.fields] }),
-    ...(item.data === undefined ? {} : { data: item.data }),
-  };
-}
+import { toWirePreview, type PreviewService } from '../../app/index.js';
 
 function citizenOf(principals: Readonly<Record<string, unknown>>): string {
   return (principals['citizenBearer'] as { idnr: string }).idnr;

@@ -3,7 +3,7 @@
  * waiting for my preview (exactly what would be released, with approve and reject), and the consent requests
  * agencies sent me. Every value shown is escaped by `html`.
  */
-import type { PreviewItem } from '../../http/index.js';
+import type { PreviewItem } from '../../app/index.js';
 import { codeLabel, participantText, timeElement } from '../format.js';
 import { html, type Html } from '../html.js';
 import { translateOptional, translator, type Lang, type MessageKey } from '../i18n.js';

@@ -11,7 +11,7 @@ import { html, type Html } from '../html.js';
 import { translator, type Lang } from '../i18n.js';
 import { dataTable } from '../table.js';
 import { renderPage, type FrameUser } from '../layout.js';
-import { TRANSFER_FILTERS } from '../../http/index.js';
+import { TRANSFER_FILTERS } from '../../app/index.js';
 import type { FilterChoices } from '../services.js';
 import type { TransferCheck, TransferDetail } from '../verify-transfer.js';
 
