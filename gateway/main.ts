@@ -378,7 +378,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const notifyConsumer = (event: Omit<Parameters<CallbackNotifier['notify']>[0], 'at'>) => {
       callbacks
         .notify({ ...event, at: new Date(clock.nowMs()).toISOString() })
-        .catch((error: unknown) => logger.error({ err: error, id: event.id }, 'callback.enqueue_failed'));
+        .catch((error: unknown) =>
+          logger.error(
+            { event: 'callback.enqueue_failed', err: error, id: event.id },
+            'callback.enqueue_failed',
+          ),
+        );
     };
 
     // Preview before use: evidence waits sealed under its own key; a sweep expires overdue previews.
@@ -452,7 +457,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       }),
     });
     const sweep = setInterval(() => {
-      previews.sweep().catch((error: unknown) => logger.error({ err: error }, 'preview.sweep_failed'));
+      previews
+        .sweep()
+        .catch((error: unknown) =>
+          logger.error({ event: 'preview.sweep_failed', err: error }, 'preview.sweep_failed'),
+        );
     }, config.previewSweepS * 1000);
     sweep.unref();
     closers.push(() => clearInterval(sweep));
