@@ -2,7 +2,8 @@
  * The gateway's root logger (SECURITY.md "HTTP": one line per event, control characters escaped, no IDNr, token
  * or payload in clear). pino writes one JSON object per line and escapes control characters in every string, so
  * a "\n" in a message cannot forge a second line. `redact` removes the fields that carry personal data or
- * credentials; a last-resort scrub masks anything shaped like an IDNr in messages and serialised errors.
+ * credentials; a last-resort scrub masks anything shaped like an IDNr in messages and serialised errors. Every
+ * line names its `event`; docs/log-events.md is the catalogue, kept in sync by test/unit/log-events.test.ts.
  */
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';

@@ -15,12 +15,20 @@ import type { LogStore } from './open-storage.js';
 /** Stops something started; the composition root runs them in reverse order at shutdown. */
 export type Closer = () => Promise<void> | void;
 
+/** The events a failed pass is logged as (docs/log-events.md), one per job. */
+export type JobFailedEvent =
+  | 'log.checkpoint_failed'
+  | 'log.verify_failed'
+  | 'log.purge_failed'
+  | 'exchange.orphans_failed'
+  | 'preview.sweep_failed';
+
 export interface Job {
   /** Every `intervalMs` ms. */
   readonly intervalMs: number;
   /** One pass; its own result lines are its business, a rejection is logged as `failedEvent`. */
   readonly run: () => Promise<void>;
-  readonly failedEvent: string;
+  readonly failedEvent: JobFailedEvent;
   /** Before the first tick: 'await' runs a pass before the start resolves, 'background' starts one. */
   readonly first?: 'await' | 'background';
   /** A last pass when the closer runs (after the one under way). */
@@ -78,7 +86,7 @@ export async function startVerification(
   logger: Logger,
   intervalS: number,
 ): Promise<Closer> {
-  const failedEvent = 'log.verify_failed';
+  const failedEvent: JobFailedEvent = 'log.verify_failed';
   const startup = runs
     .run('startup')
     .then(() => undefined)

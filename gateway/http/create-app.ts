@@ -145,6 +145,7 @@ export function createApp({ services, config, logger, web }: CreateAppOptions): 
       customSuccessMessage: () => 'http.request',
       customErrorMessage: () => 'http.request',
       customSuccessObject: (req, res, value: { responseTime: number }) => ({
+        event: 'http.request',
         method: req.method,
         route: routeOf(res as Response),
         status: res.statusCode,
@@ -152,6 +153,7 @@ export function createApp({ services, config, logger, web }: CreateAppOptions): 
         ...(res.writableFinished ? {} : { aborted: true }),
       }),
       customErrorObject: (req, res, _error, value: { responseTime: number }) => ({
+        event: 'http.request',
         method: req.method,
         route: routeOf(res as Response),
         status: res.statusCode,

@@ -120,8 +120,8 @@ export function createProblemResponder(rootLogger: Logger): ProblemResponder {
           ? {}
           : { cause: summarizeCause(error.cause) }),
     };
-    if (error.fault === 'client') log.info(entry, 'http.refused');
-    else log.error(entry, 'http.failed');
+    if (error.fault === 'client') log.info({ event: 'http.refused', ...entry }, 'http.refused');
+    else log.error({ event: 'http.failed', ...entry }, 'http.failed');
 
     if (res.headersSent) {
       // Part of an answer is already out: the only honest signal left is to cut the connection.

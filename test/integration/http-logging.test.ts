@@ -78,6 +78,7 @@ describe('createApp: access log', () => {
       const lines = entries(app.logs).filter((e) => e['msg'] === 'http.request');
       expect(lines).to.have.length(1);
       expect(Object.keys(lines[0]!).sort()).to.deep.equal([
+        'event',
         'level',
         'method',
         'ms',
