@@ -446,6 +446,35 @@ describe('callback dispatcher (real HTTP receivers, SQLite outbox)', () => {
     expect(r.requests).to.have.length(2);
   });
 
+  it('leases a row to the dispatcher attempting it: a second gateway on the same store leaves it alone', async () => {
+    const r = await receiver('slow');
+    registered.set(A, r.url);
+    const first = setup({ timeoutMs: 2_000 });
+    await first.dispatcher.notify(event({ id: 'leased' }));
+    await waitFor('the attempt to arrive', () => r.requests.length === 1);
+    const second = setup({ timeoutMs: 2_000, idleMs: 20 });
+    second.dispatcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(r.requests).to.have.length(1);
+    expect(second.outbox.rows()[0]).to.include({ state: 'pending', attempts: 0 });
+  });
+
+  it('attempts a row again once the lease of a dispatcher that died has ended', async () => {
+    const r = await receiver('ok');
+    registered.set(A, r.url);
+    const dead = setup({}, {}, false);
+    await dead.dispatcher.notify(event({ id: 'orphaned-lease' }));
+    // What a crashed gateway leaves: a lease taken, no attempt recorded.
+    expect(await dead.outbox.lease(clock.nowMs(), 10, 60_000)).to.have.length(1);
+    const second = setup({ idleMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(r.requests).to.have.length(0);
+    offsetMs = 61_000;
+    await waitFor('delivery', () => second.outbox.rows()[0]?.state === 'delivered');
+    expect(second.outbox.rows()[0]).to.include({ attempts: 1 });
+    expect(r.requests).to.have.length(1);
+  });
+
   it('has at most `concurrency` attempts in flight at once', async () => {
     const r = await receiver('slow');
     registered.set(A, r.url);
