@@ -50,7 +50,9 @@ export interface PortalDeps {
 /** The portal's router, or undefined when no OIDC client is configured (the API runs on without it). */
 export async function startPortal(deps: PortalDeps): Promise<RequestHandler | undefined> {
   const { config, logger } = deps;
-  const clientId = config.web.clientId ?? (config.demo ? DEMO_PORTAL_CLIENT_ID : undefined);
+  // A second demo instance (OOG_DEMO_SERVICES=external) cannot register its redirect URI at the first one's
+  // OpenID Provider: it serves the API only, unless an OIDC client is configured for it.
+  const clientId = config.web.clientId ?? (deps.demoOp !== undefined ? DEMO_PORTAL_CLIENT_ID : undefined);
   if (clientId === undefined) {
     logger.info({ event: 'web.disabled' }, 'web.disabled: set OOG_OIDC_CLIENT_ID for the portal');
     return undefined;
