@@ -269,7 +269,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       anchor,
       storeExisted,
       issuer: config.gatewayId,
-      checkpointKey: (kid) => (kid === signer.kid ? createPublicKey(signer.privateKey) : undefined),
+      checkpointKey: (kid) => (kid === signer.kid ? signer.publicKey : undefined),
     });
     if (!anchorCheck.ok) {
       throw new LogAnchorError(anchorCheck, { storeFile, anchorFile: anchor.location });
