@@ -197,7 +197,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       anchor,
       storeExisted,
       issuer: config.gatewayId,
-      checkpointKey: (kid) => (kid === signer.kid ? signer.certificate.publicKey : undefined),
+      checkpointKey: (kid) => (kid === signer.kid ? signer.publicKey : undefined),
     });
     if (!anchorCheck.ok) {
       throw new LogAnchorError(anchorCheck, { storeFile: storage.location, anchorFile: anchor.location });
