@@ -705,8 +705,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         consents: services.consents,
         consentRequests: citizen.http,
         previews: services.previews,
-        citizenAccess: services.citizenAccess,
-        audit: services.audit,
+        citizenAccess: logReaders.citizen,
+        audit: logReaders.audit,
         transferCounts: (range, scope) =>
           logStore.countTransfers({
             ...range,

@@ -22,16 +22,10 @@ import { fromRoot } from '../paths.js';
 import { isLang, type Lang } from './i18n.js';
 import type { FrameUser } from './layout.js';
 import type { OidcLogin } from './oidc-login.js';
-import { consentRequestPage, type ConsentRequestView } from './pages/consent-request-page.js';
+import { consentRequestPage } from './pages/consent-request-page.js';
 import { consentDetailPage, consentsPage, optionValue } from './pages/consent-pages.js';
 import { dashboardPage } from './pages/dpo-dashboard.js';
-import {
-  consentRequestsPage,
-  previewsPage,
-  transfersPage,
-  type MyConsentRequestView,
-  type MyTransferView,
-} from './pages/citizen-pages.js';
+import { consentRequestsPage, previewsPage, transfersPage } from './pages/citizen-pages.js';
 import {
   FILTER_FIELDS,
   LIST_OUTCOMES,
@@ -40,14 +34,13 @@ import {
   transferDetailPage,
   transferListPage,
   type FilterForm,
-  type TransferRow,
 } from './pages/dpo-pages.js';
 import { berlinDay, berlinMidnight } from './format.js';
-import { checkTransfer, type TransferDetail } from './verify-transfer.js';
+import { checkTransfer } from './verify-transfer.js';
 import type { TransferQuery } from '../http/index.js';
 import { errorPage, homePage, loggedOutPage } from './pages/simple-pages.js';
 import type { Session, SessionManager } from './sessions.js';
-import type { WebServices } from './services.js';
+import type { TransferRow, WebServices } from './services.js';
 
 export interface WebRouterOptions {
   readonly services: WebServices;
@@ -369,7 +362,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
           consents,
           options: services.consentOptions(),
           waiting: {
-            requests: requests.filter((r) => r['status'] === 'requested').length,
+            requests: requests.filter((r) => r.status === 'requested').length,
             previews: previews.filter((p) => p.state === 'pending').length,
           },
           ...(ok === 'given' || ok === 'withdrawn' ? { notice: ok } : {}),
@@ -461,14 +454,12 @@ export function createWebRouter(options: WebRouterOptions): Router {
       // Unknown and someone else's request: the same answer.
       if (request === undefined) throw new GatewayError('ERR_NOT_FOUND');
       // The answer sends the browser on to the agency's registered return URL: that redirect is a form action.
-      const returnOrigin = new URL(String(request['returnUrl'])).origin;
+      const returnOrigin = new URL(request.returnUrl).origin;
       res.setHeader(
         'Content-Security-Policy',
         csp.replace("form-action 'self'", `form-action 'self' ${returnOrigin}`),
       );
-      res
-        .type('html')
-        .send(consentRequestPage(consentFrame(req, res, session), request as unknown as ConsentRequestView));
+      res.type('html').send(consentRequestPage(consentFrame(req, res, session), request));
     }),
   );
 
@@ -490,7 +481,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
         typeof body['token'] === 'string' ? body['token'] : '',
       );
       // Back to the agency's registered return URL, with the result.
-      res.redirect(303, String(answered['redirectTo']));
+      res.redirect(303, answered.redirectTo);
     }),
   );
 
@@ -498,14 +489,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
     '/meine-daten/einwilligungsanfragen',
     page('citizen', async (req, res, session) => {
       const requests = await services.consentRequests.listMine(session.user.idnr!);
-      res
-        .type('html')
-        .send(
-          consentRequestsPage(
-            consentFrame(req, res, session),
-            requests as unknown as readonly MyConsentRequestView[],
-          ),
-        );
+      res.type('html').send(consentRequestsPage(consentFrame(req, res, session), requests));
     }),
   );
 
@@ -543,11 +527,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
     '/meine-daten/uebermittlungen',
     page('citizen', async (req, res, session) => {
       const transfers = await services.citizenAccess.transfers(session.user.idnr!);
-      res
-        .type('html')
-        .send(
-          transfersPage(consentFrame(req, res, session), transfers as unknown as readonly MyTransferView[]),
-        );
+      res.type('html').send(transfersPage(consentFrame(req, res, session), transfers));
     }),
   );
 
@@ -607,7 +587,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
     page('dpo', async (req, res, session) => {
       const form = readFilterForm(req.query);
       const cursor = req.query['cursor'];
-      let listed: { transfers: readonly object[]; next?: string } = { transfers: [] };
+      let listed: { transfers: readonly TransferRow[]; next?: string } = { transfers: [] };
       let problem: string | undefined;
       try {
         listed = await services.audit.list(
@@ -626,7 +606,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
           transferListPage(dpoFrame(req, res, session), {
             form,
             choices: services.filterChoices(),
-            transfers: listed.transfers as readonly TransferRow[],
+            transfers: listed.transfers,
             ...(listed.next === undefined ? {} : { next: listed.next }),
             first: typeof cursor !== 'string',
             ...(problem === undefined ? {} : { problem }),
@@ -664,17 +644,10 @@ export function createWebRouter(options: WebRouterOptions): Router {
       const detail = isUuid(id) ? await services.audit.get(id, scopeOf(session)) : undefined;
       // Unknown and outside the DPO's participants: the same answer.
       if (detail === undefined) throw new GatewayError('ERR_NOT_FOUND');
-      const check = await checkTransfer(detail as TransferDetail, (jws) => services.openCheckpoint(jws));
+      const check = await checkTransfer(detail, (jws) => services.openCheckpoint(jws));
       res
         .type('html')
-        .send(
-          transferDetailPage(
-            dpoFrame(req, res, session),
-            detail as TransferDetail,
-            check,
-            services.participantName,
-          ),
-        );
+        .send(transferDetailPage(dpoFrame(req, res, session), detail, check, services.participantName));
     }),
   );
 
@@ -704,7 +677,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
   router.get(
     '/dpo/verarbeitungen',
     page('dpo', async (req, res, session) => {
-      const report = services.audit.processing() as Parameters<typeof processingPage>[1];
+      const report = services.audit.processing();
       res.type('html').send(processingPage(dpoFrame(req, res, session), report));
     }),
   );

@@ -12,7 +12,7 @@ import { translator, type Lang } from '../i18n.js';
 import { dataTable } from '../table.js';
 import { renderPage, type FrameUser } from '../layout.js';
 import { TRANSFER_FILTERS } from '../../http/index.js';
-import type { FilterChoices } from '../services.js';
+import type { FilterChoices, ProcessingRecords, TransferRow } from '../services.js';
 import type { TransferCheck, TransferDetail } from '../verify-transfer.js';
 
 export interface DpoFrame {
@@ -20,8 +20,6 @@ export interface DpoFrame {
   readonly path: string;
   readonly user: FrameUser;
 }
-
-type Party = { readonly id: string; readonly name?: string };
 
 /** The filter form's fields (the API's filters), as the DPO typed them (dates as `YYYY-MM-DD`). */
 export const FILTER_FIELDS = TRANSFER_FILTERS;
@@ -35,20 +33,6 @@ export const LIST_OUTCOMES = [
   'intent',
   'retention-extended',
 ];
-
-/** A transfer in the list, as AuditService.list answers (openapi.yaml `Transfer`). */
-export interface TransferRow {
-  readonly index: number;
-  readonly time: string;
-  readonly exchangeId: string;
-  readonly outcome: string;
-  readonly code?: string;
-  readonly consumer?: Party;
-  readonly provider?: Party;
-  readonly evidenceType?: string;
-  readonly purpose?: string;
-  readonly procedure?: { readonly reference?: string };
-}
 
 /** The query string of a filter (empty fields left out), with extra parameters. */
 export function filterQuery(form: FilterForm, extra: Readonly<Record<string, string>> = {}): string {
@@ -471,25 +455,6 @@ export function statisticsPage(
   });
 }
 
-/** One activity of the Art. 30 records, as AuditService.processing answers. */
-interface Activity {
-  readonly policy: { readonly id: string; readonly version: string | number; readonly hash?: string };
-  readonly description?: string;
-  readonly controller?: unknown;
-  readonly recipient?: Party;
-  readonly recipients?: unknown;
-  readonly provider?: Party;
-  readonly evidenceType: string;
-  readonly purposes: readonly string[];
-  readonly legalBasis: string;
-  readonly dataCategories: readonly string[];
-  readonly dataSubjects?: readonly string[];
-  readonly fields: readonly string[];
-  readonly retention?: unknown;
-  readonly consentRequired: boolean;
-  readonly previewRequired: boolean;
-}
-
 function plain(value: unknown): Html {
   if (value === undefined || value === null) return html`–`;
   if (typeof value !== 'object') return html`${String(value)}`;
@@ -499,14 +464,7 @@ function plain(value: unknown): Html {
   )}`;
 }
 
-export function processingPage(
-  frame: DpoFrame,
-  report: {
-    readonly gateway: string;
-    readonly generatedAt: string;
-    readonly activities: readonly Activity[];
-  },
-): string {
+export function processingPage(frame: DpoFrame, report: ProcessingRecords): string {
   const { lang } = frame;
   const t = translator(lang);
   const yesNo = (b: boolean) => t(b ? 'processing.yes' : 'processing.no');
