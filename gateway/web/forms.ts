@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import { GatewayError } from '../core/index.js';
 import type { TransferQuery } from '../http/index.js';
 import { berlinDay, berlinMidnight } from './format.js';
-import { FILTER_FIELDS, LIST_OUTCOMES, type FilterForm } from './pages/dpo-pages.js';
+import { FILTER_FIELDS, LIST_OUTCOMES, type FilterForm } from './pages/dpo-shared.js';
 
 /** A form post's body: small, flat (no nested keys), a few fields, not compressed. */
 export const formBody = express.urlencoded({

@@ -8,7 +8,7 @@ import type { Clock } from '../../core/index.js';
 import { frameUser, langOf, type Guards } from '../guards.js';
 import type { OidcLogin } from '../oidc-login.js';
 import type { ConsentFrame } from '../pages/consent-pages.js';
-import type { DpoFrame } from '../pages/dpo-pages.js';
+import type { DpoFrame } from '../pages/dpo-shared.js';
 import type { Session, SessionManager } from '../sessions.js';
 import type { WebServices } from '../services.js';
 
