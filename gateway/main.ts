@@ -483,6 +483,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       demoOp,
       services,
       consentRequests: citizen.http,
+      audit: logReaders.audit,
+      citizenAccess: logReaders.citizen,
       receiptOf: citizen.receiptOf,
       consents,
       subjectRef,

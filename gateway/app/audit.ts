@@ -27,6 +27,94 @@ export interface AuditCompositionDeps {
   readonly citizenExtras: (idnr: string) => Promise<Readonly<Record<string, unknown>>>;
 }
 
+type Party = { readonly id: string; readonly name?: string };
+
+/**
+ * The read models below are types, not interfaces, so each is also the HTTP layer's wire object; the portal reads
+ * them as they are (gateway/web/services.ts).
+ */
+
+/** A record in the DPO's transfer list (openapi.yaml `Transfer`): the record with its leaf and named parties. */
+export type AuditTransfer = Omit<TransferRecord, 'consumer' | 'provider'> & {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly consumer?: Party;
+  readonly provider?: Party;
+};
+
+/** One exchange's records with leaf, checkpoint and inclusion proofs (openapi.yaml `TransferDetail`). */
+export type AuditTransferDetail = {
+  readonly exchangeId: string;
+  readonly checkpoint: {
+    readonly treeSize: number;
+    readonly rootHash: string;
+    readonly time: string;
+    readonly jws: string;
+  };
+  readonly records: readonly {
+    readonly index: number;
+    readonly leafHash: string;
+    readonly record: TransferRecord | null;
+    readonly inclusionProof: readonly string[];
+  }[];
+};
+
+/** The records of processing (DSGVO Art. 30), one activity per policy. */
+export type ProcessingRecords = {
+  readonly gateway: string;
+  readonly generatedAt: string;
+  readonly basis: string;
+  readonly activities: readonly {
+    readonly policy: { readonly id: string; readonly version: string; readonly hash: string };
+    readonly description: string;
+    readonly controller: Policy['controller'];
+    readonly recipient?: Party;
+    readonly recipients: string;
+    readonly provider?: Party;
+    readonly evidenceType: string;
+    readonly purposes: readonly string[];
+    readonly legalBasis: string;
+    readonly dataCategories: readonly string[];
+    readonly dataSubjects?: readonly string[];
+    readonly fields: readonly string[];
+    readonly retention: string;
+    readonly consentRequired: boolean;
+    readonly previewRequired: boolean;
+  }[];
+};
+
+/** A transfer as its citizen sees it (openapi.yaml `MyTransfer`). */
+export type CitizenTransfer = {
+  readonly exchangeId: string;
+  readonly time: string;
+  readonly outcome: TransferRecord['outcome'];
+  readonly code?: TransferRecord['code'];
+  readonly consumer?: Party;
+  readonly provider?: Party;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly legalBasis?: string;
+  readonly procedure?: TransferRecord['procedure'];
+  readonly fields?: readonly string[];
+  readonly preview?: TransferRecord['preview'];
+  readonly logIndex: number;
+};
+
+/** The DPO's and auditor's reads, with the answers the portal reads typed as they are. */
+export interface AuditReads extends AuditService {
+  list(
+    query: TransferQuery,
+    scope: DpoScope,
+  ): Promise<{ readonly transfers: readonly AuditTransfer[]; readonly next?: string }>;
+  get(exchangeId: string, scope: DpoScope): Promise<AuditTransferDetail | undefined>;
+  processing(): ProcessingRecords;
+}
+
+/** The citizen's view of the log, with the transfers typed as they are. */
+export interface CitizenReads extends CitizenAccessService {
+  transfers(subjectIdnr: string): Promise<readonly CitizenTransfer[]>;
+}
+
 const DEFAULT_LIMIT = 50;
 const EXPORT_PAGE = 1000;
 /** The most rows one export carries; a DPO narrows the filter for more. */
@@ -153,7 +241,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
     };
   }
 
-  function wire(leaf: StoredLeaf, record: TransferRecord): Record<string, unknown> {
+  function wire(leaf: StoredLeaf, record: TransferRecord): AuditTransfer {
     return {
       index: leaf.index,
       leafHash: leaf.leafHash,
@@ -163,7 +251,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
     };
   }
 
-  const audit: AuditService = {
+  const audit: AuditReads = {
     async list(query, scope) {
       const limit = query.limit ?? DEFAULT_LIMIT;
       const leaves = await store.findRecords(filterOf(query, scope, limit + 1));
@@ -274,7 +362,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
   };
 
   /** The citizen's view of a transfer: who received which evidence, when, why, with which outcome. */
-  function citizenView(leaf: StoredLeaf, record: TransferRecord): Record<string, unknown> {
+  function citizenView(leaf: StoredLeaf, record: TransferRecord): CitizenTransfer {
     return {
       exchangeId: record.exchangeId,
       time: record.time,
@@ -292,9 +380,9 @@ export function composeAudit(deps: AuditCompositionDeps) {
     };
   }
 
-  async function transfersOf(idnr: string): Promise<Record<string, unknown>[]> {
+  async function transfersOf(idnr: string): Promise<CitizenTransfer[]> {
     const ref = deps.subjectRef(idnr);
-    const out: Record<string, unknown>[] = [];
+    const out: CitizenTransfer[] = [];
     const seen = new Set<string>();
     let before: number | undefined;
     // Newest first; the latest record of each exchange says where it stands.
@@ -311,7 +399,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
     }
   }
 
-  const citizen: CitizenAccessService = {
+  const citizen: CitizenReads = {
     async transfers(idnr) {
       return transfersOf(idnr);
     },

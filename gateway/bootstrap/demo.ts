@@ -15,8 +15,7 @@ import type { XoevSchemaFiles } from '../core/envelope/xoev/index.js';
 import { loadSignerFromFiles } from '../adapters/files/index.js';
 import type { DemoIdpKey } from '../adapters/idp/demo-identity-provider.js';
 import type { DemoOpenIdProvider } from '../adapters/idp/demo-openid-provider.js';
-import { startDemoMeldebehoerde } from '../../connectors/index.js';
-import { startDemoStandesamt } from '../../connectors/demo-standesamt/start-demo-standesamt.js';
+import { startDemoMeldebehoerde, startDemoStandesamt } from '../../demo-registers/index.js';
 import { fromRoot } from '../paths.js';
 import type { Closer } from './background-jobs.js';
 
