@@ -13,7 +13,14 @@ import type { StoredLeaf, TransferRecord, TrustStore } from '../core/ports.js';
 import type { Policy } from '../core/policy/index.js';
 import type { TransferLog } from '../core/transfer-log/index.js';
 import type { TransferFilter, TransferLogQueries, TransferLogStore } from '../core/ports.js';
-import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from './contracts.js';
+import type {
+  AuditService,
+  AuditTransfer,
+  CitizenAccessService,
+  CitizenTransfer,
+  DpoScope,
+  TransferQuery,
+} from './contracts.js';
 
 export interface AuditCompositionDeps {
   readonly store: TransferLogQueries & Pick<TransferLogStore, 'leaf'>;
@@ -25,94 +32,6 @@ export interface AuditCompositionDeps {
   readonly clock: { nowMs(): number };
   /** Everything else the citizen's Art. 15 export holds (consents, previews, consent requests), as wire objects. */
   readonly citizenExtras: (idnr: string) => Promise<Readonly<Record<string, unknown>>>;
-}
-
-type Party = { readonly id: string; readonly name?: string };
-
-/**
- * The read models below are types, not interfaces, so each is also the HTTP layer's wire object; the portal reads
- * them as they are (gateway/web/services.ts).
- */
-
-/** A record in the DPO's transfer list (openapi.yaml `Transfer`): the record with its leaf and named parties. */
-export type AuditTransfer = Omit<TransferRecord, 'consumer' | 'provider'> & {
-  readonly index: number;
-  readonly leafHash: string;
-  readonly consumer?: Party;
-  readonly provider?: Party;
-};
-
-/** One exchange's records with leaf, checkpoint and inclusion proofs (openapi.yaml `TransferDetail`). */
-export type AuditTransferDetail = {
-  readonly exchangeId: string;
-  readonly checkpoint: {
-    readonly treeSize: number;
-    readonly rootHash: string;
-    readonly time: string;
-    readonly jws: string;
-  };
-  readonly records: readonly {
-    readonly index: number;
-    readonly leafHash: string;
-    readonly record: TransferRecord | null;
-    readonly inclusionProof: readonly string[];
-  }[];
-};
-
-/** The records of processing (DSGVO Art. 30), one activity per policy. */
-export type ProcessingRecords = {
-  readonly gateway: string;
-  readonly generatedAt: string;
-  readonly basis: string;
-  readonly activities: readonly {
-    readonly policy: { readonly id: string; readonly version: string; readonly hash: string };
-    readonly description: string;
-    readonly controller: Policy['controller'];
-    readonly recipient?: Party;
-    readonly recipients: string;
-    readonly provider?: Party;
-    readonly evidenceType: string;
-    readonly purposes: readonly string[];
-    readonly legalBasis: string;
-    readonly dataCategories: readonly string[];
-    readonly dataSubjects?: readonly string[];
-    readonly fields: readonly string[];
-    readonly retention: string;
-    readonly consentRequired: boolean;
-    readonly previewRequired: boolean;
-  }[];
-};
-
-/** A transfer as its citizen sees it (openapi.yaml `MyTransfer`). */
-export type CitizenTransfer = {
-  readonly exchangeId: string;
-  readonly time: string;
-  readonly outcome: TransferRecord['outcome'];
-  readonly code?: TransferRecord['code'];
-  readonly consumer?: Party;
-  readonly provider?: Party;
-  readonly evidenceType?: string;
-  readonly purpose?: string;
-  readonly legalBasis?: string;
-  readonly procedure?: TransferRecord['procedure'];
-  readonly fields?: readonly string[];
-  readonly preview?: TransferRecord['preview'];
-  readonly logIndex: number;
-};
-
-/** The DPO's and auditor's reads, with the answers the portal reads typed as they are. */
-export interface AuditReads extends AuditService {
-  list(
-    query: TransferQuery,
-    scope: DpoScope,
-  ): Promise<{ readonly transfers: readonly AuditTransfer[]; readonly next?: string }>;
-  get(exchangeId: string, scope: DpoScope): Promise<AuditTransferDetail | undefined>;
-  processing(): ProcessingRecords;
-}
-
-/** The citizen's view of the log, with the transfers typed as they are. */
-export interface CitizenReads extends CitizenAccessService {
-  transfers(subjectIdnr: string): Promise<readonly CitizenTransfer[]>;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -251,7 +170,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
     };
   }
 
-  const audit: AuditReads = {
+  const audit: AuditService = {
     async list(query, scope) {
       const limit = query.limit ?? DEFAULT_LIMIT;
       const leaves = await store.findRecords(filterOf(query, scope, limit + 1));
@@ -399,7 +318,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
     }
   }
 
-  const citizen: CitizenReads = {
+  const citizen: CitizenAccessService = {
     async transfers(idnr) {
       return transfersOf(idnr);
     },

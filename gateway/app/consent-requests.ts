@@ -21,53 +21,9 @@ import type { Policy } from '../core/policy/index.js';
 import type { ConsentRequestStore, Clock } from '../core/ports.js';
 import consentRequestSchema from '../../schemas/consent-request.claims.schema.json' with { type: 'json' };
 import { toWireConsent } from './wire.js';
-import type { ConsentRequestService as HttpConsentRequests } from './contracts.js';
+import type { CitizenConsentRequest, ConsentRequestService } from './contracts.js';
 
 type Consents = ReturnType<typeof createConsentService>;
-
-/**
- * A consent request as its citizen sees it (openapi.yaml `MyConsentRequest`). A type, not an interface, so it is
- * also the HTTP layer's wire object (Readonly<Record<string, unknown>>).
- */
-export type CitizenConsentRequest = {
-  readonly id: string;
-  readonly status: ConsentRequestRecord['state'];
-  readonly consumer: { readonly id: string; readonly name?: string };
-  readonly evidenceTypes: readonly string[];
-  readonly purpose: string;
-  readonly procedure: ConsentRequestRecord['procedure'];
-  readonly notice: ConsentRequestRecord['notice'];
-  readonly noticeHash: string;
-  readonly returnUrl: string;
-  readonly singleUse: boolean;
-  readonly consentValidDays?: number;
-  readonly createdAt: string;
-  readonly respondBy: string;
-  readonly decidedAt?: string;
-  readonly consentId?: string;
-  /** The request's anti-forgery token, while the citizen may still answer. */
-  readonly token?: string;
-};
-
-/** `ConsentRequestAnswered`. */
-export type ConsentRequestAnswered = {
-  readonly request: CitizenConsentRequest;
-  readonly consent: ReturnType<typeof toWireConsent>;
-  readonly receipt?: string;
-  readonly redirectTo: string;
-};
-
-/** The HTTP layer's consent requests, with the citizen's answers typed as they are (the portal reads them). */
-export interface CitizenConsentRequests extends HttpConsentRequests {
-  listMine(subjectIdnr: string): Promise<readonly CitizenConsentRequest[]>;
-  getMine(subjectIdnr: string, id: string): Promise<CitizenConsentRequest | undefined>;
-  answer(
-    subjectIdnr: string,
-    id: string,
-    decision: 'approve' | 'decline',
-    token: string,
-  ): Promise<ConsentRequestAnswered>;
-}
 
 export interface ConsentCompositionDeps {
   readonly config: Config;
@@ -174,7 +130,7 @@ export function composeConsents(deps: ConsentCompositionDeps) {
     };
   }
 
-  const http: CitizenConsentRequests = {
+  const http: ConsentRequestService = {
     async submit(body) {
       const { claims, replayUntilMs } = await verify(body.toString('utf8'));
       if (!(await deps.replay.remember(claims.iss, claims.jti, replayUntilMs))) {

@@ -5,7 +5,14 @@
  */
 import type { TransferCount } from '../core/index.js';
 import type { VerificationRuns } from '../core/transfer-log/index.js';
-import type { AuditService, ConsentService, DpoScope, PreviewService, TransferQuery } from '../app/index.js';
+import type {
+  AuditService,
+  CitizenExport,
+  ConsentService,
+  DpoScope,
+  PreviewService,
+  TransferQuery,
+} from '../app/index.js';
 import type { TransferDetail } from './verify-transfer.js';
 
 /** A participant as the read models name it: its id, and its display name if the trust store has one. */
@@ -66,7 +73,7 @@ export interface MyTransferView {
 export interface CitizenTransfers {
   transfers(subjectIdnr: string): Promise<readonly MyTransferView[]>;
   /** DSGVO Art. 15: everything about the citizen as one document, downloaded as JSON as it is. */
-  export(subjectIdnr: string): Promise<object>;
+  export(subjectIdnr: string): Promise<CitizenExport>;
 }
 
 /** A transfer in the DPO's list, as AuditService.list answers (openapi.yaml `Transfer`). */
