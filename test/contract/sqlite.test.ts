@@ -11,6 +11,7 @@ import { SqliteConsentStore } from '../../gateway/adapters/sqlite/sqlite-consent
 import { SqliteDatabase } from '../../gateway/adapters/sqlite/sqlite-database.js';
 import { SqlitePreviewStore } from '../../gateway/adapters/sqlite/sqlite-preview-store.js';
 import { SqliteReplayStore } from '../../gateway/adapters/sqlite/sqlite-replay-store.js';
+import { SqliteTransferLogStore } from '../../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
 import { SqliteVerificationRunStore } from '../../gateway/adapters/sqlite/sqlite-verification-run-store.js';
 import { SqliteWebSessionStore } from '../../gateway/adapters/sqlite/sqlite-web-session-store.js';
 import { createKeyedLock } from '../../gateway/core/keyed-lock.js';
@@ -21,6 +22,7 @@ import type { OpenedStore } from './harness.js';
 import { keyedLockContract } from './keyed-lock.contract.js';
 import { previewStoreContract } from './preview-store.contract.js';
 import { replayStoreContract } from './replay-store.contract.js';
+import { transferLogStoreContract } from './transfer-log-store.contract.js';
 import { verificationRunStoreContract } from './verification-run-store.contract.js';
 import { webSessionStoreContract } from './web-session-store.contract.js';
 
@@ -40,6 +42,10 @@ function sqlite<S>(build: (database: SqliteDatabase) => S): () => Promise<Opened
 }
 
 describe('store contracts on SQLite', () => {
+  transferLogStoreContract(
+    'SqliteTransferLogStore',
+    sqlite((db) => new SqliteTransferLogStore(db)),
+  );
   replayStoreContract('SqliteReplayStore', (clock: Clock) =>
     sqlite((db) => new SqliteReplayStore(db, clock))(),
   );
