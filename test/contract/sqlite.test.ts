@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteCallbackOutbox } from '../../gateway/adapters/sqlite/sqlite-callback-outbox.js';
 import { SqliteConsentRequestStore } from '../../gateway/adapters/sqlite/sqlite-consent-request-store.js';
 import { SqliteConsentStore } from '../../gateway/adapters/sqlite/sqlite-consent-store.js';
 import { SqliteDatabase } from '../../gateway/adapters/sqlite/sqlite-database.js';
@@ -16,6 +17,7 @@ import { SqliteVerificationRunStore } from '../../gateway/adapters/sqlite/sqlite
 import { SqliteWebSessionStore } from '../../gateway/adapters/sqlite/sqlite-web-session-store.js';
 import { createKeyedLock } from '../../gateway/core/keyed-lock.js';
 import type { Clock } from '../../gateway/core/ports.js';
+import { callbackOutboxContract } from './callback-outbox.contract.js';
 import { consentRequestStoreContract } from './consent-request-store.contract.js';
 import { consentStoreContract } from './consent-store.contract.js';
 import type { OpenedStore } from './harness.js';
@@ -68,6 +70,9 @@ describe('store contracts on SQLite', () => {
   verificationRunStoreContract(
     'SqliteVerificationRunStore',
     sqlite((db) => new SqliteVerificationRunStore(db)),
+  );
+  callbackOutboxContract('SqliteCallbackOutbox', (bounds) =>
+    sqlite((db) => new SqliteCallbackOutbox(db, bounds))(),
   );
   keyedLockContract('createKeyedLock (in-process)', async () => ({
     store: createKeyedLock(),
