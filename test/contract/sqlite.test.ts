@@ -24,6 +24,7 @@ import type { OpenedStore } from './harness.js';
 import { keyedLockContract } from './keyed-lock.contract.js';
 import { previewStoreContract } from './preview-store.contract.js';
 import { replayStoreContract } from './replay-store.contract.js';
+import { storeHealthContract } from './store-health.contract.js';
 import { transferLogStoreContract } from './transfer-log-store.contract.js';
 import { verificationRunStoreContract } from './verification-run-store.contract.js';
 import { webSessionStoreContract } from './web-session-store.contract.js';
@@ -73,6 +74,16 @@ describe('store contracts on SQLite', () => {
   );
   callbackOutboxContract('SqliteCallbackOutbox', (bounds) =>
     sqlite((db) => new SqliteCallbackOutbox(db, bounds))(),
+  );
+  storeHealthContract(
+    'SqliteDatabase',
+    sqlite((db) => ({
+      health: db,
+      transferLog: new SqliteTransferLogStore(db),
+      replay: new SqliteReplayStore(db),
+      consents: new SqliteConsentStore(db),
+      shutdown: async () => db.close(),
+    })),
   );
   keyedLockContract('createKeyedLock (in-process)', async () => ({
     store: createKeyedLock(),
