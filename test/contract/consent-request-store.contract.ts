@@ -104,5 +104,18 @@ export function consentRequestStoreContract(name: string, open: OpenStore<Consen
       expect(listed[2]!.state).to.equal('expired');
       expect(await store().listBySubject('subject-nobody')).to.deep.equal([]);
     });
+
+    it('keeps requests and decisions across a reopen, and decides once across connections', async function () {
+      const r = request();
+      await store().create(r);
+      const other = await store.reopen(this);
+      expect(await other.get(r.id)).to.deep.equal(r);
+      const results = await Promise.all([
+        store().decide(r.id, 'approved', T0 + 1, 'consent-a'),
+        other.decide(r.id, 'declined', T0 + 2),
+      ]);
+      expect(results.filter(Boolean)).to.have.length(1);
+      expect((await store().get(r.id))?.state).to.equal(results[0] ? 'approved' : 'declined');
+    });
   });
 }

@@ -123,5 +123,20 @@ export function consentStoreContract(name: string, open: OpenStore<ConsentStore>
       expect((await store().get(record.id))!.events).to.have.length(2);
       expect((await store().listBySubject(record.subjectRef))[0]!.events).to.have.length(2);
     });
+
+    it('keeps a consent and its events across a reopen, and the compare-and-set holds across connections', async function () {
+      const record = consent({ singleUse: true });
+      await store().create(record);
+      await store().appendEvent(record.id, used(1), 1);
+      const other = await store.reopen(this);
+      expect(await other.get(record.id)).to.deep.equal({ ...record, events: [...record.events, used(1)] });
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? other : store()).appendEvent(record.id, used(10 + i), 2),
+        ),
+      );
+      expect(results.filter(Boolean)).to.have.length(1);
+      expect((await store().get(record.id))!.events).to.have.length(3);
+    });
   });
 }

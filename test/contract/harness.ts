@@ -7,7 +7,13 @@ import type { Clock } from '../../gateway/core/ports.js';
 
 export interface OpenedStore<S> {
   readonly store: S;
+  /** Releases everything, also what `reopen` opened; may be called after the store was shut down. */
   close(): Promise<void>;
+  /**
+   * Optional: a second, independent handle on the same storage (a new connection, as after a restart or from
+   * another process). Suites use it for durability and cross-connection concurrency; without it those tests skip.
+   */
+  reopen?(): Promise<S>;
 }
 
 export type OpenStore<S> = () => Promise<OpenedStore<S>>;
@@ -30,8 +36,15 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject, but it resolved');
 }
 
+export interface CurrentStore<S> {
+  /** The store opened for this test. */
+  (): S;
+  /** A second handle on the same storage; skips the test if the backend offers none. */
+  reopen(test: Mocha.Context): Promise<S>;
+}
+
 /** Runs `open` before and `close` after each test of the surrounding describe; `current()` is the open store. */
-export function useStore<S>(open: () => Promise<OpenedStore<S>>): () => S {
+export function useStore<S>(open: () => Promise<OpenedStore<S>>): CurrentStore<S> {
   let opened: OpenedStore<S> | undefined;
   beforeEach(async () => {
     opened = await open();
@@ -40,10 +53,16 @@ export function useStore<S>(open: () => Promise<OpenedStore<S>>): () => S {
     await opened?.close();
     opened = undefined;
   });
-  return () => {
+  const current = (): S => {
     if (opened === undefined) throw new Error('no store is open');
     return opened.store;
   };
+  return Object.assign(current, {
+    async reopen(test: Mocha.Context): Promise<S> {
+      if (opened?.reopen === undefined) test.skip();
+      return opened.reopen();
+    },
+  });
 }
 
 /** A fixed instant the suites count from (ms since epoch). */

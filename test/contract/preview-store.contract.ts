@@ -176,5 +176,18 @@ export function previewStoreContract(name: string, open: OpenStore<PreviewStore>
       expect(await store().listDue(T0 + 10, 3)).to.have.length(3);
       expect(await store().listDue(T0 + 10, 10)).to.have.length(5);
     });
+
+    it('keeps held evidence across a reopen, and decides once across connections', async function () {
+      const entry = held({ consentId: 'consent-9' });
+      await store().hold(entry);
+      const other = await store.reopen(this);
+      expect(await other.get(entry.exchangeId)).to.deep.equal(entry);
+      const results = await Promise.all([
+        store().decide(entry.exchangeId, 'approved', T0 + 1, T0 + 100),
+        other.decide(entry.exchangeId, 'cancelled', T0 + 2),
+      ]);
+      expect(results.filter(Boolean)).to.have.length(1);
+      expect((await store().get(entry.exchangeId))?.state).to.equal(results[0] ? 'approved' : 'cancelled');
+    });
   });
 }

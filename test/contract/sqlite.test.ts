@@ -29,15 +29,24 @@ import { transferLogStoreContract } from './transfer-log-store.contract.js';
 import { verificationRunStoreContract } from './verification-run-store.contract.js';
 import { webSessionStoreContract } from './web-session-store.contract.js';
 
-/** Opens a fresh SQLite database in its own temporary directory and builds a store on it. */
+/**
+ * Opens a fresh SQLite database in its own temporary directory and builds a store on it; `reopen` opens another
+ * connection to the same file (what a restart, or a second process, sees).
+ */
 function sqlite<S>(build: (database: SqliteDatabase) => S): () => Promise<OpenedStore<S>> {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oog-contract-'));
-    const database = new SqliteDatabase(join(dir, 'gateway.db'));
+    const file = join(dir, 'gateway.db');
+    const databases = [new SqliteDatabase(file)];
     return {
-      store: build(database),
+      store: build(databases[0]!),
+      reopen: async () => {
+        const database = new SqliteDatabase(file);
+        databases.push(database);
+        return build(database);
+      },
       close: async () => {
-        database.close();
+        for (const database of databases) database.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -45,9 +54,13 @@ function sqlite<S>(build: (database: SqliteDatabase) => S): () => Promise<Opened
 }
 
 describe('store contracts on SQLite', () => {
+  // Known bugs: test/contract/README.md "Known bugs" (reported, not fixed here).
   transferLogStoreContract(
     'SqliteTransferLogStore',
     sqlite((db) => new SqliteTransferLogStore(db)),
+    {
+      knownBugs: ['time-bound-out-of-order'],
+    },
   );
   replayStoreContract('SqliteReplayStore', (clock: Clock) =>
     sqlite((db) => new SqliteReplayStore(db, clock))(),
@@ -72,8 +85,10 @@ describe('store contracts on SQLite', () => {
     'SqliteVerificationRunStore',
     sqlite((db) => new SqliteVerificationRunStore(db)),
   );
-  callbackOutboxContract('SqliteCallbackOutbox', (bounds) =>
-    sqlite((db) => new SqliteCallbackOutbox(db, bounds))(),
+  callbackOutboxContract(
+    'SqliteCallbackOutbox',
+    (bounds) => sqlite((db) => new SqliteCallbackOutbox(db, bounds))(),
+    { knownBugs: ['bounds-across-connections'] },
   );
   storeHealthContract(
     'SqliteDatabase',

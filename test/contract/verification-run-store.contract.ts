@@ -54,5 +54,17 @@ export function verificationRunStoreContract(name: string, open: OpenStore<Verif
         expect(await store().latest()).to.deep.equal(run);
       }
     });
+
+    it('keeps the latest run across a reopen', async function () {
+      const run: VerificationRun = {
+        trigger: 'schedule',
+        startedAt: T0,
+        finishedAt: T0 + 1,
+        ok: true,
+        size: 3,
+      };
+      await store().add(run);
+      expect(await (await store.reopen(this)).latest()).to.deep.equal(run);
+    });
   });
 }

@@ -83,5 +83,14 @@ export function webSessionStoreContract(name: string, open: OpenStore<WebSession
       expect(await store().purge(T0 + 2 * HOUR, T0 + HOUR)).to.equal(0);
       expect((await store().get('h-1'))?.lastSeenAt).to.equal(T0 + 2 * HOUR);
     });
+
+    it('keeps sessions across a reopen (a restart logs nobody out), and consumes a login once across connections', async function () {
+      await store().create(session('h-1'));
+      await store().touch('h-1', T0 + 7);
+      const other = await store.reopen(this);
+      expect(await other.get('h-1')).to.deep.equal(session('h-1', { lastSeenAt: T0 + 7 }));
+      const results = await Promise.all([store().delete('h-1'), other.delete('h-1')]);
+      expect(results.filter(Boolean)).to.have.length(1);
+    });
   });
 }
