@@ -573,6 +573,15 @@ export function transferLogStoreContract(
         expect(await store().purgeRecords(now)).to.equal(0);
       });
 
+      it('purges a record only once its retention end is strictly before `now`', async () => {
+        const atNow = rec({ retentionUntil: now });
+        const justBefore = rec({ retentionUntil: iso(Date.parse(now) - 1) });
+        await appendAll([atNow, justBefore]);
+        expect(await store().purgeRecords(now)).to.equal(1);
+        expect((await store().leaf(0))?.record).to.equal(textOf(atNow));
+        expect((await store().leaf(1))?.record).to.equal(null);
+      });
+
       it('logs what it erased in a purge record appended in the same write', async () => {
         await appendAll([
           rec({ retentionUntil: '2027-01-01' }),
