@@ -1,68 +1,34 @@
 /**
- * Contract of the callback outbox (docs/callbacks.md "Delivery"). There is no core port for it yet: the
- * interface below follows SqliteCallbackOutbox's method shapes today, with every call awaited so the suite stays
- * valid when it becomes an async port (another change is adding a lease to `due`).
- *
- * As it exists today, an attempt is leased only in memory: the dispatcher passes the ids in flight as `exclude`,
- * and an attempt is recorded when it ends (finish, reschedule). The suite pins that, the delivery order (earliest
- * next attempt first, then enqueue order), the bounds (over them a callback is recorded as dropped), and that
- * finishing or rescheduling acts on pending rows only.
+ * Contract of the callback outbox port (CallbackOutbox in gateway/core/ports.ts; docs/callbacks.md "Delivery"):
+ * the delivery order (earliest next attempt first, then enqueue order), leases (a leased row is not handed out
+ * again until its lease ends or it is given back; two connections never lease the same row), the bounds (over
+ * them a callback is recorded as dropped), and that finishing or rescheduling acts on pending rows only. The
+ * inspection methods (rows, row, counts) are what every backend offers its operators and tests.
  */
 import { expect } from 'chai';
 import { T0, useStore, type OpenedStore } from './harness.js';
 
-type OutboxState = 'pending' | 'delivered' | 'failed' | 'dropped';
+import type { CallbackOutbox, OutboxRow, OutboxState } from '../../gateway/core/ports.js';
 
-/** SqliteCallbackOutbox's OutboxRow. */
-export interface OutboxRowShape {
-  readonly id: number;
-  readonly consumer: string;
-  readonly eventType: string;
-  readonly eventId: string;
-  readonly body: string;
-  readonly state: OutboxState;
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly createdAt: number;
-  readonly finishedAt: number | null;
-  readonly lastError: string | null;
-}
+export type OutboxRowShape = OutboxRow;
 
-/** SqliteCallbackOutbox's OutboxBounds. */
+/** The outbox's bounds (OOG_CALLBACK_MAX_PENDING, …). */
 export interface OutboxBoundsShape {
   readonly maxPending: number;
   readonly maxPendingPerConsumer: number;
   readonly maxFinished: number;
 }
 
-/** The method shapes of SqliteCallbackOutbox (sync ones are awaited here all the same). */
-export interface CallbackOutboxShape {
-  enqueue(
-    item: { consumer: string; eventType: string; eventId: string; body: string },
-    nowMs: number,
-  ): Promise<'queued' | 'dropped'>;
-  due(
-    nowMs: number,
-    limit: number,
-    exclude: ReadonlySet<number>,
-  ): OutboxRowShape[] | Promise<OutboxRowShape[]>;
-  finish(
-    id: number,
-    state: 'delivered' | 'failed',
-    nowMs: number,
-    error?: string,
-    attempted?: boolean,
-  ): Promise<void>;
-  reschedule(id: number, nextAttemptAtMs: number, error: string): Promise<void>;
-  nextDueAt(exclude?: ReadonlySet<number>): number | undefined | Promise<number | undefined>;
-  pendingCount(): number | Promise<number>;
+/** The port, with the inspection methods the suite reads the table through. */
+export interface CallbackOutboxShape extends CallbackOutbox {
   counts(): Record<OutboxState, number> | Promise<Record<OutboxState, number>>;
-  row(id: number): OutboxRowShape | undefined | Promise<OutboxRowShape | undefined>;
-  rows(): OutboxRowShape[] | Promise<OutboxRowShape[]>;
+  row(id: number): OutboxRow | undefined | Promise<OutboxRow | undefined>;
+  rows(): OutboxRow[] | Promise<OutboxRow[]>;
 }
 
 const ROOMY: OutboxBoundsShape = { maxPending: 1000, maxPendingPerConsumer: 1000, maxFinished: 1000 };
-const NONE: ReadonlySet<number> = new Set();
+/** A lease longer than any test's clock steps. */
+const L = 60_000;
 
 let counter = 0;
 function item(consumer = 'ags:09999001') {
@@ -121,8 +87,13 @@ export function callbackOutboxContract(
         lastError: null,
       });
       expect(await outbox().row(row!.id)).to.deep.equal(row);
-      expect(await outbox().due(T0 - 1, 10, NONE)).to.deep.equal([]);
-      expect(await outbox().due(T0, 10, NONE)).to.deep.equal([row]);
+      expect(await outbox().lease(T0 - 1, 10, L)).to.deep.equal([]);
+      expect(await outbox().lease(T0, 10, L)).to.deep.equal([{ ...row, nextAttemptAt: T0 + L }]);
+      expect(await outbox().row(row!.id)).to.deep.include({
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: T0 + L,
+      });
       expect(await outbox().pendingCount()).to.equal(1);
       expect(await outbox().row(row!.id + 1000)).to.equal(undefined);
     });
@@ -131,19 +102,32 @@ export function callbackOutboxContract(
       const [a, b, c, d] = await enqueueRows(4);
       // b's next attempt is later than everybody else's; a and c were due at T0 and T0 + 2.
       await outbox().reschedule(b!.id, T0 + 50, 'HTTP 500');
-      const due = await outbox().due(T0 + 100, 10, NONE);
-      expect(due.map((r) => r.id)).to.deep.equal([a!.id, c!.id, d!.id, b!.id]);
-      expect((await outbox().due(T0 + 100, 2, NONE)).map((r) => r.id)).to.deep.equal([a!.id, c!.id]);
-      expect((await outbox().due(T0 + 49, 10, NONE)).map((r) => r.id)).to.deep.equal([a!.id, c!.id, d!.id]);
-      expect(await outbox().due(T0 + 100, 0, NONE)).to.deep.equal([]);
+      expect(await outbox().lease(T0 + 100, 0, L)).to.deep.equal([]);
+      expect((await outbox().lease(T0 + 49, 2, L)).map((r) => r.id)).to.deep.equal([a!.id, c!.id]);
+      expect((await outbox().lease(T0 + 49, 10, L)).map((r) => r.id)).to.deep.equal([d!.id]);
+      expect((await outbox().lease(T0 + 100, 10, L)).map((r) => r.id)).to.deep.equal([b!.id]);
     });
 
-    it('leaves out the callbacks in flight and still fills the limit from the others', async () => {
-      const [a, b, c, d] = await enqueueRows(4);
-      const inFlight = new Set([a!.id, c!.id]);
-      expect((await outbox().due(T0 + 10, 2, inFlight)).map((r) => r.id)).to.deep.equal([b!.id, d!.id]);
-      expect(await outbox().nextDueAt(inFlight)).to.equal(b!.nextAttemptAt);
-      expect(await outbox().nextDueAt(new Set([a!.id, b!.id, c!.id, d!.id]))).to.equal(undefined);
+    it('hands a leased callback out again only when its lease ends, or at once when it is given back', async () => {
+      const [a, b] = await enqueueRows(2);
+      expect((await outbox().lease(T0 + 10, 1, 1000)).map((r) => r.id)).to.deep.equal([a!.id]);
+      expect((await outbox().lease(T0 + 10, 10, 1000)).map((r) => r.id)).to.deep.equal([b!.id]);
+      expect(await outbox().lease(T0 + 500, 10, 1000)).to.deep.equal([]);
+      expect(await outbox().nextDueAt()).to.equal(T0 + 1010);
+      await outbox().release([b!.id], T0 + 600);
+      expect((await outbox().lease(T0 + 600, 10, 1000)).map((r) => [r.id, r.attempts])).to.deep.equal([
+        [b!.id, 0],
+      ]);
+      expect((await outbox().lease(T0 + 1010, 10, 1000)).map((r) => r.id)).to.deep.equal([a!.id]);
+      expect(await outbox().row(a!.id)).to.deep.include({ state: 'pending', attempts: 0 });
+    });
+
+    it('never leases one callback to two connections at once', async function () {
+      const rows = await enqueueRows(6);
+      const other = await outbox.reopen(this);
+      const [mine, theirs] = await Promise.all([outbox().lease(T0 + 10, 4, L), other.lease(T0 + 10, 4, L)]);
+      const ids = [...mine, ...theirs].map((r) => r.id).sort((x, y) => x - y);
+      expect(ids).to.deep.equal(rows.map((r) => r.id).sort((x, y) => x - y));
     });
 
     it('answers the earliest next attempt, or undefined when nothing is pending', async () => {
@@ -173,7 +157,7 @@ export function callbackOutboxContract(
         attempts: 1,
         finishedAt: T0 + 10,
       });
-      expect((await outbox().due(T0 + 100, 10, NONE)).map((r) => r.id)).to.deep.equal([b!.id]);
+      expect((await outbox().lease(T0 + 100, 10, L)).map((r) => r.id)).to.deep.equal([b!.id]);
       expect(await outbox().pendingCount()).to.equal(1);
       expect(await outbox().counts()).to.deep.equal({ pending: 1, delivered: 1, failed: 0, dropped: 0 });
     });
@@ -200,8 +184,8 @@ export function callbackOutboxContract(
         nextAttemptAt: T0 + 3000,
         lastError: 'HTTP 502',
       });
-      expect(await outbox().due(T0 + 2999, 10, NONE)).to.deep.equal([]);
-      expect(await outbox().due(T0 + 3000, 10, NONE)).to.have.length(1);
+      expect(await outbox().lease(T0 + 2999, 10, L)).to.deep.equal([]);
+      expect(await outbox().lease(T0 + 3000, 10, L)).to.have.length(1);
     });
 
     it('does not reschedule a finished callback', async () => {
@@ -209,7 +193,7 @@ export function callbackOutboxContract(
       await outbox().finish(a!.id, 'delivered', T0 + 1);
       await outbox().reschedule(a!.id, T0 + 1000, 'HTTP 500');
       expect(await outbox().row(a!.id)).to.deep.include({ state: 'delivered', attempts: 1, lastError: null });
-      expect(await outbox().due(T0 + 2000, 10, NONE)).to.deep.equal([]);
+      expect(await outbox().lease(T0 + 2000, 10, L)).to.deep.equal([]);
     });
 
     it('hands out pending callbacks again after a reopen, with their attempts, and no finished ones', async function () {
@@ -217,12 +201,12 @@ export function callbackOutboxContract(
       await outbox().reschedule(a!.id, T0 + 100, 'HTTP 500');
       await outbox().finish(b!.id, 'delivered', T0 + 5);
       const other = await outbox.reopen(this);
-      expect((await other.due(T0 + 1000, 10, NONE)).map((r) => [r.id, r.attempts])).to.deep.equal([
+      expect(await other.nextDueAt()).to.equal(c!.nextAttemptAt);
+      expect((await other.lease(T0 + 1000, 10, L)).map((r) => [r.id, r.attempts])).to.deep.equal([
         [c!.id, 0],
         [a!.id, 1],
       ]);
       expect(await other.pendingCount()).to.equal(2);
-      expect(await other.nextDueAt()).to.equal(c!.nextAttemptAt);
     });
 
     describe('bounds', () => {
@@ -233,7 +217,7 @@ export function callbackOutboxContract(
           expect(await box.enqueue(item('ags:b'), T0 + 11)).to.equal('queued');
           const dropped = (await box.rows()).find((r) => r.state === 'dropped');
           expect(dropped).to.deep.include({ consumer: 'ags:a', finishedAt: T0 + 10 });
-          expect((await box.due(T0 + 100, 10, NONE)).map((r) => r.id)).to.not.include(dropped!.id);
+          expect((await box.lease(T0 + 100, 10, L)).map((r) => r.id)).to.not.include(dropped!.id);
           expect(await box.pendingCount()).to.equal(3);
           // Once one of a's callbacks is finished, a has room again.
           await box.finish(a[0]!.id, 'delivered', T0 + 20);

@@ -1,10 +1,10 @@
 /**
- * Contract of the KeyedLock (gateway/core/keyed-lock.ts): calls for one key run one after another, in call order,
+ * Contract of the KeyedLock port (gateway/core/ports.ts; in memory: core/keyed-lock.ts): calls for one key run one after another, in call order,
  * whatever the earlier ones resolved or rejected with; calls for different keys do not wait for each other. Today
  * it is in-process; a backend shared by several gateway processes would put a database lock behind the same port.
  */
 import { expect } from 'chai';
-import type { KeyedLock } from '../../gateway/core/keyed-lock.js';
+import type { KeyedLock } from '../../gateway/core/ports.js';
 import { useStore, type OpenStore } from './harness.js';
 
 /** A promise and its resolve, to hold a call inside the lock until the test lets it go. */

@@ -1,17 +1,13 @@
 /**
- * Contract of the store's health as the readiness probe sees it (today SqliteDatabase.ready(), used by
- * gateway/main.ts; not yet a core port, so StoreHealth below follows that method's shape), and of failing closed:
+ * Contract of the store's health as the readiness probe sees it (the StoreHealth port), and of failing closed:
  * once the store is closed it is not ready, and writes are refused with ERR_LOG_UNAVAILABLE rather than lost.
  */
 import { expect } from 'chai';
 import { GatewayError } from '../../gateway/core/errors.js';
-import type { ConsentStore, ReplayStore, TransferLogStore } from '../../gateway/core/ports.js';
+import type { ConsentStore, ReplayStore, StoreHealth, TransferLogStore } from '../../gateway/core/ports.js';
 import { rejectionOf, T0, useStore, type OpenStore } from './harness.js';
 
-/** SqliteDatabase.ready()'s shape: true if the store can take writes now. */
-export interface StoreHealth {
-  ready(): Promise<boolean>;
-}
+export type { StoreHealth };
 
 /** One database's health and some of the stores built on it; `shutdown` closes the database (idempotent). */
 export interface HealthSubject {

@@ -25,26 +25,14 @@ import {
   recordLeafHash,
   rootHash,
 } from '../../gateway/core/transfer-log/index.js';
+import type {
+  TransferLogQueries as CoreTransferLogQueries,
+  TransferLogRetention,
+} from '../../gateway/core/ports.js';
 import { rejectionOf, T0, useStore, type OpenStore } from './harness.js';
 
-/**
- * The transfer log reads the DPO and citizen views need and the retention purge: the method shapes of
- * SqliteTransferLogStore today (not yet a core port; another change is moving them into core/ports.ts).
- */
-export interface TransferLogQueries {
-  findRecords(filter: TransferFilter): Promise<StoredLeaf[]>;
-  countTransfers(range: {
-    readonly from: string;
-    readonly to: string;
-    readonly participants?: readonly string[];
-  }): Promise<TransferCount[]>;
-  recordsByExchange(exchangeId: string): Promise<StoredLeaf[]>;
-  recordsBySubject(
-    subjectRef: string,
-    options?: { readonly limit?: number; readonly beforeIndex?: number },
-  ): Promise<StoredLeaf[]>;
-  purgeRecords(now: string, options?: { readonly dryRun?: boolean }): Promise<number>;
-}
+/** The transfer log reads the DPO and citizen views need, and the retention purge (core ports). */
+export type TransferLogQueries = CoreTransferLogQueries & TransferLogRetention;
 
 export type TransferLogStorage = TransferLogStore & OpenIntents & TransferLogQueries;
 
