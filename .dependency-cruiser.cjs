@@ -58,6 +58,18 @@ module.exports = {
       to: { path: '^gateway/adapters/' },
     },
     {
+      name: 'backends-stay-behind-the-storage-seam',
+      comment:
+        'Which database holds the data is chosen in one place (bootstrap/open-storage.ts and its backend modules); anything else that imported a SQLite or PostgreSQL class would work on one backend only. Type imports count.',
+      severity: 'error',
+      from: {
+        path: '^gateway/',
+        pathNot:
+          '^gateway/(adapters/(sqlite|postgres)/.+|bootstrap/(storage|open-storage|sqlite-storage|postgres-storage))\\.ts$',
+      },
+      to: { path: '^gateway/adapters/(sqlite|postgres)/' },
+    },
+    {
       name: 'http-web-through-app',
       comment:
         'The API and the portal are two faces of the same application services (gateway/app/): neither reaches into the other, so a page never shows or changes more than the API would, and either can be replaced alone.',

@@ -57,8 +57,7 @@ import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { createApp, createMetricsRegistry, registerDroppedLogLines, startServer } from './http/index.js';
 import type { RequestHandler } from 'express';
 import { createLogger, droppedLogLines } from './log.js';
-import { openStorage, type LogStore } from './bootstrap/open-storage.js';
-import type { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
+import { openStorage, type LogStore, type Storage } from './bootstrap/open-storage.js';
 import {
   startCheckpoints,
   startOrphanSettlement,
@@ -92,7 +91,7 @@ export interface RunningGateway {
   readonly signer: Signer;
   readonly logStore: LogStore;
   /** The SQLite file every store shares (operations, fault tests). */
-  readonly database: SqliteDatabase;
+  readonly database: Storage['backend']['database'];
   readonly transferLog: ReturnType<typeof createTransferLog>;
   readonly subjectRef: (idnr: string) => string;
   /** Tells a consumer that its exchange or consent request finished (docs/callbacks.md). */
