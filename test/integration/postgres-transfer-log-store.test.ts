@@ -349,6 +349,28 @@ describe('PostgresTransferLogStore (real PostgreSQL)', function () {
       expect(await log.verifyStored()).to.deep.include({ ok: false, reason: 'truncated' });
     });
 
+    it('fails only the faulty append of a batch that hits a constraint; the others commit in order', async () => {
+      const { store, log } = await openPostgres();
+      // A constraint valid records never meet, added behind the store's back, to make one append fail.
+      const side = new pg.Client({ connectionString: fresh.url });
+      await side.connect();
+      await side.query("ALTER TABLE transfer_log ADD CONSTRAINT poison CHECK (purpose <> 'poison')");
+      await side.end();
+      const records = Array.from({ length: 9 }, (_, i) => sampleRecord(i === 4 ? { purpose: 'poison' } : {}));
+      const settled = await Promise.allSettled(records.map((r) => store.append([r])));
+      expect(settled.map((s) => s.status)).to.deep.equal([
+        ...Array<string>(4).fill('fulfilled'),
+        'rejected',
+        ...Array<string>(4).fill('fulfilled'),
+      ]);
+      const failed = settled[4] as PromiseRejectedResult;
+      expect((failed.reason as GatewayError).code).to.equal('ERR_LOG_UNAVAILABLE');
+      const indexes = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value.map((l) => l.index) : []));
+      expect(indexes).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(await store.size()).to.equal(8);
+      expect(await log.verifyStored()).to.deep.include({ ok: true, size: 8 });
+    });
+
     it('logs a record whose text holds U+0000, finds it by that value, and still verifies', async () => {
       const pgCtx = await openPostgres();
       const sq = openSqlite();
