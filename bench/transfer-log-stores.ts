@@ -16,7 +16,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresDatabase } from '../gateway/adapters/postgres/postgres-database.js';
-import { PostgresTransferLogStore } from '../gateway/adapters/postgres/postgres-transfer-log-store.js';
+import {
+  POSTGRES_TRANSFER_LOG_MIGRATIONS,
+  PostgresTransferLogStore,
+} from '../gateway/adapters/postgres/postgres-transfer-log-store.js';
 import { SqliteDatabase } from '../gateway/adapters/sqlite/sqlite-database.js';
 import { SqliteTransferLogStore } from '../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
 import type { TransferLogStore, TransferRecord } from '../gateway/core/ports.js';
@@ -112,7 +115,8 @@ const sqliteDb = new SqliteDatabase(join(dir, 'gateway.db'));
 const postgresDb = await PostgresDatabase.open(url.toString());
 try {
   const sqlite = new SqliteTransferLogStore(sqliteDb);
-  const postgres = await PostgresTransferLogStore.open(postgresDb);
+  await postgresDb.migrate(POSTGRES_TRANSFER_LOG_MIGRATIONS);
+  const postgres = new PostgresTransferLogStore(postgresDb);
   for (const mode of [`waves of ${WAVE}`, 'all at once']) {
     results.push(await measure('sqlite', mode, sqlite, false));
     results.push(await measure('postgres', mode, postgres, true));

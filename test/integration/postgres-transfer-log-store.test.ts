@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { PostgresDatabase } from '../../gateway/adapters/postgres/postgres-database.js';
-import { PostgresTransferLogStore } from '../../gateway/adapters/postgres/postgres-transfer-log-store.js';
+import {
+  POSTGRES_TRANSFER_LOG_MIGRATIONS,
+  PostgresTransferLogStore,
+} from '../../gateway/adapters/postgres/postgres-transfer-log-store.js';
 import { SqliteDatabase } from '../../gateway/adapters/sqlite/sqlite-database.js';
 import { SqliteTransferLogStore } from '../../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
 import { GatewayError } from '../../gateway/core/errors.js';
@@ -124,7 +127,8 @@ describe('PostgresTransferLogStore (real PostgreSQL)', function () {
   async function openPostgres() {
     const db = await PostgresDatabase.open(fresh.url);
     databases.push(db);
-    const store = await PostgresTransferLogStore.open(db);
+    await db.migrate(POSTGRES_TRANSFER_LOG_MIGRATIONS);
+    const store = new PostgresTransferLogStore(db);
     const log = createTransferLog({ store, signer, clock: manualClock(), gatewayId: GATEWAY });
     return { db, store, log };
   }
@@ -369,6 +373,30 @@ describe('PostgresTransferLogStore (real PostgreSQL)', function () {
       expect(indexes).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
       expect(await store.size()).to.equal(8);
       expect(await log.verifyStored()).to.deep.include({ ok: true, size: 8 });
+    });
+
+    it('waits for another writer holding the log lock, and fails the whole batch at once when it waits too long', async () => {
+      const db = await PostgresDatabase.open(fresh.url, { statementTimeoutMs: 400 });
+      databases.push(db);
+      await db.migrate(POSTGRES_TRANSFER_LOG_MIGRATIONS);
+      const store = new PostgresTransferLogStore(db);
+      await store.append([sampleRecord()]);
+      // Another instance in the middle of its append transaction: it holds the writer lock.
+      const other = new pg.Client({ connectionString: fresh.url });
+      await other.connect();
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1)', [0x6f6f_676c_6f67n.toString()]);
+      const started = performance.now();
+      const batch = Array.from({ length: 5 }, () => store.append([sampleRecord()]));
+      for (const append of batch) expect(await codeOf(append)).to.equal('ERR_LOG_UNAVAILABLE');
+      // One wait for the batch, not one per append.
+      expect(performance.now() - started).to.be.below(1_500);
+      // A short hold is waited out.
+      const waiting = store.append([sampleRecord()]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await other.query('COMMIT');
+      await other.end();
+      expect((await waiting)[0]!.index).to.equal(1);
     });
 
     it('logs a record whose text holds U+0000, finds it by that value, and still verifies', async () => {

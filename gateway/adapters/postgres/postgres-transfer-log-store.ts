@@ -11,11 +11,14 @@
  * unique and there is one tree.
  *
  * Group commit: the appends made during one turn of the event loop (and those made while a batch is being
- * committed) share one transaction, and each resolves only after its COMMIT returned. If a batch fails because
- * the database is unavailable, every append in it rejects with ERR_LOG_UNAVAILABLE and nothing of it was written.
- * If it fails for another reason (a constraint, which valid records do not violate), nothing of it was written
- * either, and its appends are retried one transaction each, so only the faulty one rejects. An append whose
+ * committed) share one transaction (at most MAX_BATCH records), and each resolves only after its COMMIT returned.
+ * A failed batch wrote nothing. If it failed on its content (a constraint or a refused value, which valid records
+ * do not meet; see contentFault), its appends are retried one transaction each, so only the faulty one rejects;
+ * any other failure (the database unavailable, the writer lock not had within the statement timeout, a log
+ * shorter than its checkpoint) rejects every append of the batch with ERR_LOG_UNAVAILABLE. An append whose
  * COMMIT was interrupted (the connection lost) rejects although it may have committed: the caller fails closed.
+ *
+ * The schema is POSTGRES_TRANSFER_LOG_MIGRATIONS, applied by whoever opens the database (see the constructor).
  *
  * The columns SQLite extracts from the record JSON (time, exchange, consumer, …, retention end) are plain
  * columns here, filled from the record in the append and set to NULL with the record when it is purged, so they
@@ -54,12 +57,7 @@ import {
   type NodeRef,
 } from '../../core/transfer-log/index.js';
 import { isoTime } from '../../core/time.js';
-import {
-  isUnavailable,
-  PostgresStartError,
-  type PostgresDatabase,
-  type PostgresMigration,
-} from './postgres-database.js';
+import type { PostgresDatabase, PostgresMigration } from './postgres-database.js';
 
 /** The columns extracted from the record (name, JSON member), all TEXT in the "C" collation. */
 const EXTRACTED = [
@@ -254,6 +252,17 @@ function unavailable(cause: unknown, detail = 'the transfer log cannot be writte
   return cause instanceof GatewayError ? cause : new GatewayError('ERR_LOG_UNAVAILABLE', detail, { cause });
 }
 
+/**
+ * Whether a failed batch may be at fault itself (a constraint or a value PostgreSQL refused: SQLSTATE classes 23
+ * and 22), so that its appends are worth retrying one by one. Anything else (the database unavailable, a
+ * statement timeout while waiting for the writer lock, a short log) fails every append of the batch at once.
+ */
+function contentFault(error: unknown): boolean {
+  if (error instanceof GatewayError) return false;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('22'));
+}
+
 /** One append waiting for its batch. */
 interface PendingAppend {
   readonly encoded: readonly EncodedLeaf[];
@@ -281,22 +290,13 @@ export class PostgresTransferLogStore
   #scheduled = false;
   #committing = false;
 
-  private constructor(database: PostgresDatabase) {
-    this.#database = database;
-  }
-
   /**
-   * Opens the store on the database, applying its migrations. Throws ERR_LOG_UNAVAILABLE, or PostgresStartError
-   * for a database a newer version migrated.
+   * The store on a database whose schema includes POSTGRES_TRANSFER_LOG_MIGRATIONS. It does not migrate: whoever
+   * opens the database applies every store's migrations in one `migrate()` call, since postgres-database.ts
+   * refuses a database holding migration ids the list it is given does not name.
    */
-  static async open(database: PostgresDatabase): Promise<PostgresTransferLogStore> {
-    try {
-      await database.migrate(POSTGRES_TRANSFER_LOG_MIGRATIONS);
-    } catch (cause) {
-      if (cause instanceof PostgresStartError) throw cause;
-      throw unavailable(cause, 'the transfer log store cannot be opened');
-    }
-    return new PostgresTransferLogStore(database);
+  constructor(database: PostgresDatabase) {
+    this.#database = database;
   }
 
   async append(records: readonly TransferRecord[]): Promise<AppendedLeaf[]> {
@@ -351,7 +351,7 @@ export class PostgresTransferLogStore
         ),
       );
     } catch (cause) {
-      if (batch.length > 1 && !isUnavailable(cause)) {
+      if (batch.length > 1 && contentFault(cause)) {
         for (const job of batch) await this.#commitBatch([job]);
         return;
       }
