@@ -13,7 +13,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresDatabase } from '../gateway/adapters/postgres/postgres-database.js';
 import {
@@ -23,6 +23,7 @@ import {
 import { SqliteDatabase } from '../gateway/adapters/sqlite/sqlite-database.js';
 import { SqliteTransferLogStore } from '../gateway/adapters/sqlite/sqlite-transfer-log-store.js';
 import type { TransferLogStore, TransferRecord } from '../gateway/core/ports.js';
+import { createTransferLog } from '../gateway/core/transfer-log/index.js';
 
 const APPENDS = Number(process.argv[2] ?? 10_000);
 const WAVE = Number(process.argv[3] ?? 64);
@@ -111,6 +112,27 @@ await admin.query(`CREATE DATABASE ${name}`);
 const url = new URL(ADMIN_URL);
 url.pathname = `/${name}`;
 const results: Result[] = [];
+const verifications: { store: string; leaves: number; ok: boolean; wallMs: number }[] = [];
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+/** Signs a checkpoint, then verifies the whole stored log against it (what the start does). */
+async function verify(name: string, store: TransferLogStore): Promise<void> {
+  const log = createTransferLog({
+    store,
+    signer: { alg: 'ES256', kid: 'k'.repeat(43), privateKey },
+    clock: { nowMs: () => Date.now() },
+    gatewayId: 'oog:bench',
+  });
+  await log.checkpoint();
+  const start = performance.now();
+  const result = await log.verifyStored();
+  verifications.push({
+    store: name,
+    leaves: result.size,
+    ok: result.ok,
+    wallMs: Math.round(performance.now() - start),
+  });
+}
 const sqliteDb = new SqliteDatabase(join(dir, 'gateway.db'));
 const postgresDb = await PostgresDatabase.open(url.toString());
 try {
@@ -121,6 +143,8 @@ try {
     results.push(await measure('sqlite', mode, sqlite, false));
     results.push(await measure('postgres', mode, postgres, true));
   }
+  await verify('sqlite', sqlite);
+  await verify('postgres', postgres);
 } finally {
   sqliteDb.close();
   await postgresDb.close();
@@ -129,4 +153,5 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 console.table(results);
-console.log(JSON.stringify({ appends: APPENDS, wave: WAVE, loadavg: loadavg(), results }));
+console.table(verifications);
+console.log(JSON.stringify({ appends: APPENDS, wave: WAVE, loadavg: loadavg(), results, verifications }));
