@@ -75,8 +75,6 @@ import {
 } from './bootstrap/demo.js';
 import { startPortal } from './bootstrap/portal.js';
 
-export { DEMO_IDP_PORT, DEMO_PORTAL_CLIENT_ID, loadDemoIdpKey } from './bootstrap/demo.js';
-
 export interface StartOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -172,9 +170,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     if (config.idp.issuer && config.idp.jwksUrl && config.idp.audience) {
       idp = { issuer: config.idp.issuer, audience: config.idp.audience };
     } else if (config.demo) {
-      const demo = await startDemoIdentityProvider(options.demoPorts, closers);
+      const demo = await startDemoIdentityProvider(config, options.demoPorts, closers);
       demoOp = demo.op;
-      idp = { issuer: demo.op.issuer, audience: config.gatewayId, key: demo.key };
+      idp = { issuer: demo.issuer, audience: config.gatewayId, key: demo.key };
     } else {
       throw new Error(
         'no identity provider: set OOG_IDP_ISSUER, OOG_IDP_JWKS_URL and OOG_IDP_AUDIENCE, or OOG_DEMO=true',
@@ -199,7 +197,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       anchor,
       storeExisted,
       issuer: config.gatewayId,
-      checkpointKey: (kid) => (kid === signer.kid ? signer.certificate.publicKey : undefined),
+      checkpointKey: (kid) => (kid === signer.kid ? signer.publicKey : undefined),
     });
     if (!anchorCheck.ok) {
       throw new LogAnchorError(anchorCheck, { storeFile: storage.location, anchorFile: anchor.location });
@@ -291,7 +289,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       newId: randomUUID,
       lock: storage.lock('consents'),
     });
-    if (config.demo) await seedDemoConsent(consents, subjectRef);
+    // Once, by the instance that runs the demo services (a second one would race it).
+    if (config.demo && config.demoServices.mode === 'embedded') await seedDemoConsent(consents, subjectRef);
 
     // Preview before use: evidence waits sealed under its own key; a sweep expires overdue previews.
     const previews = createPreviewService({
@@ -484,6 +483,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       demoOp,
       services,
       consentRequests: citizen.http,
+      audit: logReaders.audit,
+      citizenAccess: logReaders.citizen,
       receiptOf: citizen.receiptOf,
       consents,
       subjectRef,

@@ -147,8 +147,8 @@ async function verify(args: string[], { out, err }: CommandOutput): Promise<numb
 }
 
 /** The gateway's own public key for its kid (checkpoints signed by the configured key). */
-function ownKey(signer: { readonly kid: string; readonly privateKey: KeyObject }) {
-  const publicKey = createPublicKey(signer.privateKey);
+function ownKey(signer: { readonly kid: string; readonly publicKey: KeyObject }) {
+  const publicKey = signer.publicKey;
   return (kid: string) => (kid === signer.kid ? publicKey : undefined);
 }
 
