@@ -13,7 +13,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import pg from 'pg';
 import { PostgresDatabase } from '../gateway/adapters/postgres/postgres-database.js';
 import {
@@ -113,13 +113,18 @@ const url = new URL(ADMIN_URL);
 url.pathname = `/${name}`;
 const results: Result[] = [];
 const verifications: { store: string; leaves: number; ok: boolean; wallMs: number }[] = [];
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 /** Signs a checkpoint, then verifies the whole stored log against it (what the start does). */
 async function verify(name: string, store: TransferLogStore): Promise<void> {
   const log = createTransferLog({
     store,
-    signer: { alg: 'ES256', kid: 'k'.repeat(43), privateKey },
+    signer: {
+      alg: 'ES256',
+      kid: 'k'.repeat(43),
+      publicKey,
+      sign: async (data) => sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+    },
     clock: { nowMs: () => Date.now() },
     gatewayId: 'oog:bench',
   });
