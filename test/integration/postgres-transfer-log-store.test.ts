@@ -316,6 +316,24 @@ describe('PostgresTransferLogStore (real PostgreSQL)', function () {
       expect(ordered.map((l) => l[0]!.index)).to.deep.equal(Array.from({ length: 200 }, (_, i) => 400 + i));
     });
 
+    it('keeps one gap-free tree while one instance purges and another appends', async () => {
+      const a = await openPostgres();
+      const b = await openPostgres();
+      const old = Array.from({ length: 300 }, () =>
+        sampleRecord({ retentionUntil: '2024-01-01T00:00:00.000Z' }),
+      );
+      await Promise.all(old.map((r) => a.store.append([r])));
+      const [purged, leaves] = await Promise.all([
+        a.store.purgeRecords('2025-01-01T00:00:00.000Z'),
+        Promise.all(Array.from({ length: 200 }, () => b.store.append([sampleRecord()]))),
+      ]);
+      expect(purged).to.equal(300);
+      const size = await b.store.size();
+      expect(size).to.equal(501); // 300 old, 200 new, one purge record
+      expect(leaves.map((l) => l[0]!.index).every((i) => i >= 300 && i < 501)).to.equal(true);
+      expect(await a.log.verifyStored()).to.deep.include({ ok: true, size: 501 });
+    });
+
     it('keeps records, nodes and checkpoints across a reopen, with proofs as for any RFC 9162 tree', async () => {
       const first = await openPostgres();
       const records = Array.from({ length: 23 }, () => sampleRecord());
