@@ -75,8 +75,8 @@ export interface RunningGateway {
   readonly trust: ReturnType<typeof createTrustStore>;
   readonly signer: Signer;
   readonly logStore: LogStore;
-  /** The SQLite file every store shares (operations, fault tests). */
-  readonly database: Storage['backend']['database'];
+  /** The database every store shares (operations, fault tests). */
+  readonly backend: Storage['backend'];
   readonly transferLog: ReturnType<typeof createTransferLog>;
   readonly subjectRef: (idnr: string) => string;
   /** Tells a consumer that its exchange or consent request finished (docs/callbacks.md). */
@@ -412,7 +412,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       trust,
       signer,
       logStore: storage.log,
-      database: storage.backend.database,
+      backend: storage.backend,
       transferLog,
       subjectRef,
       callbacks,

@@ -1,13 +1,12 @@
 /**
  * The one place that picks the storage backend (docs/architecture.md "Adding a store"). Everything else gets the
- * stores as core ports from here, so a second backend (PostgreSQL) is a new branch in `openStorage`, not a change
- * through the composition root, the web layer and the callbacks.
- *
- * Today's backend: one embedded SQLite file in OOG_DATA_DIR (WAL, synchronous=FULL, group-committed), holding the
- * transfer log, the replay store, consents, previews, consent requests, the callback outbox, verification runs
- * and web sessions, so that a backup restores them together.
+ * stores as core ports from here, so a backend is a branch here, not a change through the composition root, the
+ * web layer and the callbacks. DATABASE_URL: PostgreSQL, shared by several instances (postgres-storage.ts);
+ * otherwise one embedded SQLite file in OOG_DATA_DIR (sqlite-storage.ts). Either holds every store, so that a
+ * backup restores them together.
  */
 import type { Config } from '../config.js';
+import { openPostgresLogStore, openPostgresStorage } from './postgres-storage.js';
 import { openSqliteLogStore, openSqliteStorage } from './sqlite-storage.js';
 import type { LogStore, OpenStorageOptions, Storage } from './storage.js';
 export type { LogStore, OpenStorageOptions, Storage } from './storage.js';
@@ -15,9 +14,7 @@ export type { LogStore, OpenStorageOptions, Storage } from './storage.js';
 /** Opens the storage `config` names (DATABASE_URL, else SQLite in OOG_DATA_DIR), creating it on a first start. */
 export async function openStorage(config: Config, options: OpenStorageOptions): Promise<Storage> {
   if (config.databaseUrl) {
-    throw new Error(
-      'DATABASE_URL is set, but this version stores only in embedded SQLite (OOG_DATA_DIR); unset it',
-    );
+    return openPostgresStorage(config, config.databaseUrl, options);
   }
   return openSqliteStorage(config, options);
 }
@@ -31,9 +28,8 @@ export async function openLogStorage(
   options: { readonly readonly: boolean },
 ): Promise<{ readonly store: LogStore; readonly location: string; close(): Promise<void> }> {
   if (config.databaseUrl) {
-    throw new Error(
-      'DATABASE_URL is set, but this version stores only in embedded SQLite (OOG_DATA_DIR); unset it',
-    );
+    // PostgreSQL has no read-only open here: the commands that only read simply write nothing.
+    return openPostgresLogStore(config.databaseUrl);
   }
   return openSqliteLogStore(config, options);
 }

@@ -15,6 +15,7 @@ import type {
   WebSessionStore,
 } from '../core/ports.js';
 import type { VerificationRunStore } from '../core/transfer-log/index.js';
+import type { PostgresDatabase } from '../adapters/postgres/postgres-database.js';
 import type { SqliteDatabase } from '../adapters/sqlite/sqlite-database.js';
 
 /** The transfer log's store with everything the gateway asks of it. */
@@ -34,11 +35,13 @@ export interface Storage {
   readonly health: StoreHealth;
   /**
    * A keyed lock for one domain (consents, previews, consent requests). Calls with the same domain and key
-   * exclude each other; the embedded backend serves one process, so its lock is in memory.
+   * exclude each other: in memory for the embedded backend (one process), an advisory lock on PostgreSQL.
    */
   lock(domain: string): KeyedLock;
   /** The backend itself, for the operator's tools and the tests that inject store faults. */
-  readonly backend: { readonly kind: 'sqlite'; readonly database: SqliteDatabase };
+  readonly backend:
+    | { readonly kind: 'sqlite'; readonly database: SqliteDatabase }
+    | { readonly kind: 'postgres'; readonly database: PostgresDatabase };
   close(): Promise<void>;
 }
 

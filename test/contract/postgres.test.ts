@@ -1,16 +1,35 @@
 /**
  * Runs the store contract suites against PostgreSQL (the machine's, test/helpers/postgres.ts): each test gets a
  * fresh database, migrated, and `reopen` opens a second pool on it (a second gateway instance). Today the
- * transfer log store; the other PostgreSQL stores add their suites here.
+ * every store, the keyed lock and the database's health, as test/contract/sqlite.test.ts runs them on SQLite.
  */
 import { PostgresDatabase } from '../../gateway/adapters/postgres/postgres-database.js';
 import {
   POSTGRES_TRANSFER_LOG_MIGRATIONS,
   PostgresTransferLogStore,
 } from '../../gateway/adapters/postgres/postgres-transfer-log-store.js';
+import { PostgresCallbackOutbox } from '../../gateway/adapters/postgres/postgres-callback-outbox.js';
+import { PostgresConsentRequestStore } from '../../gateway/adapters/postgres/postgres-consent-request-store.js';
+import { PostgresConsentStore } from '../../gateway/adapters/postgres/postgres-consent-store.js';
+import { createPostgresKeyedLock } from '../../gateway/adapters/postgres/postgres-keyed-lock.js';
+import { PostgresPreviewStore } from '../../gateway/adapters/postgres/postgres-preview-store.js';
+import { PostgresReplayStore } from '../../gateway/adapters/postgres/postgres-replay-store.js';
+import { POSTGRES_MIGRATIONS } from '../../gateway/adapters/postgres/postgres-schema.js';
+import { PostgresVerificationRunStore } from '../../gateway/adapters/postgres/postgres-verification-run-store.js';
+import { PostgresWebSessionStore } from '../../gateway/adapters/postgres/postgres-web-session-store.js';
+import type { Clock } from '../../gateway/core/ports.js';
 import { freshPostgresDatabase } from '../helpers/postgres.js';
+import { callbackOutboxContract } from './callback-outbox.contract.js';
+import { consentRequestStoreContract } from './consent-request-store.contract.js';
+import { consentStoreContract } from './consent-store.contract.js';
 import type { OpenedStore } from './harness.js';
+import { keyedLockContract } from './keyed-lock.contract.js';
+import { previewStoreContract } from './preview-store.contract.js';
+import { replayStoreContract } from './replay-store.contract.js';
+import { storeHealthContract } from './store-health.contract.js';
 import { transferLogStoreContract } from './transfer-log-store.contract.js';
+import { verificationRunStoreContract } from './verification-run-store.contract.js';
+import { webSessionStoreContract } from './web-session-store.contract.js';
 
 /**
  * Creates a fresh database, applies the migrations and builds a store on it; `reopen` builds another store on
@@ -54,5 +73,46 @@ describe('store contracts on PostgreSQL', function () {
     'PostgresTransferLogStore',
     postgres(POSTGRES_TRANSFER_LOG_MIGRATIONS, (db) => new PostgresTransferLogStore(db)),
     { knownBugs: ['time-bound-out-of-order'] },
+  );
+  const all = <S>(build: (database: PostgresDatabase) => S) => postgres(POSTGRES_MIGRATIONS, build);
+  replayStoreContract('PostgresReplayStore', (clock: Clock) =>
+    all((db) => new PostgresReplayStore(db, clock))(),
+  );
+  consentStoreContract(
+    'PostgresConsentStore',
+    all((db) => new PostgresConsentStore(db)),
+  );
+  consentRequestStoreContract(
+    'PostgresConsentRequestStore',
+    all((db) => new PostgresConsentRequestStore(db)),
+  );
+  previewStoreContract(
+    'PostgresPreviewStore',
+    all((db) => new PostgresPreviewStore(db)),
+  );
+  webSessionStoreContract(
+    'PostgresWebSessionStore',
+    all((db) => new PostgresWebSessionStore(db)),
+  );
+  verificationRunStoreContract(
+    'PostgresVerificationRunStore',
+    all((db) => new PostgresVerificationRunStore(db)),
+  );
+  callbackOutboxContract('PostgresCallbackOutbox', (bounds) =>
+    all((db) => new PostgresCallbackOutbox(db, bounds))(),
+  );
+  storeHealthContract(
+    'PostgresDatabase',
+    all((db) => ({
+      health: db,
+      transferLog: new PostgresTransferLogStore(db),
+      replay: new PostgresReplayStore(db),
+      consents: new PostgresConsentStore(db),
+      shutdown: async () => db.close(),
+    })),
+  );
+  keyedLockContract(
+    'createPostgresKeyedLock',
+    all((db) => createPostgresKeyedLock(db, 'contract')),
   );
 });

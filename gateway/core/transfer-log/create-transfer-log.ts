@@ -124,7 +124,28 @@ export function createTransferLog(deps: TransferLogDeps): TransferLog {
   let latest: SignedCheckpoint | undefined;
   let inFlight: Promise<SignedCheckpoint> | undefined;
 
+  /**
+   * Signs and saves a checkpoint over the log as it is. Gateways sharing one store race here: another may save a
+   * larger (or later) head between our read and our save, and the store refuses ours as going back. Then the
+   * stored head, signed with the same key, serves if it covers at least as much; otherwise we sign again.
+   */
   const createCheckpoint = async (): Promise<SignedCheckpoint> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await signCheckpoint();
+      } catch (error) {
+        const stored = await store.latestCheckpoint().catch(() => undefined);
+        const size = await store.size().catch(() => 0);
+        if (stored && stored.treeSize >= size) {
+          latest = stored;
+          return stored;
+        }
+        if (attempt >= 5) throw error;
+      }
+    }
+  };
+
+  const signCheckpoint = async (): Promise<SignedCheckpoint> => {
     // Re-read the stored head: another gateway instance sharing the store may have signed a newer one. The
     // anchor may be ahead of the store (recorded, then the store's save failed): the newer of the two counts.
     const stored = await store.latestCheckpoint();
