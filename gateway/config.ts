@@ -74,6 +74,8 @@ export interface Config {
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
   readonly subjectKeyFile: string;
+  /** OOG_REQUEST_TOKEN_KEY_FILE, absolute; default <dataDir>/request-token.key (consent requests' citizen tokens) */
+  readonly requestTokenKeyFile: string;
   /** LOG_LEVEL */
   readonly logLevel: LogLevel;
   /** Callbacks to consumers (docs/callbacks.md). */
@@ -160,6 +162,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
   '/subjectKeyFile': 'OOG_SUBJECT_KEY_FILE',
+  '/requestTokenKeyFile': 'OOG_REQUEST_TOKEN_KEY_FILE',
   '/logLevel': 'LOG_LEVEL',
   '/callbacks/secretsFile': 'OOG_CALLBACK_SECRETS_FILE',
   '/callbacks/maxAttempts': 'OOG_CALLBACK_MAX_ATTEMPTS',
@@ -275,6 +278,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     logAnchorFile: read(env, 'OOG_LOG_ANCHOR_FILE'),
     unauthRefusalsPerMin: integer(read(env, 'OOG_UNAUTH_REFUSALS_PER_MIN')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
+    requestTokenKeyFile: read(env, 'OOG_REQUEST_TOKEN_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
   const idpFromEnv = dropUndefined({
@@ -368,6 +372,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     gatewayKeyFile: pathOr('gatewayKeyFile', () => fromRoot(EXAMPLE_DEFAULTS.gatewayKeyFile)),
     subjectKeyFile: pathOr('subjectKeyFile', () => resolve(dataDir, 'subject.key')),
     previewKeyFile: pathOr('previewKeyFile', () => resolve(dataDir, 'preview.key')),
+    requestTokenKeyFile: pathOr('requestTokenKeyFile', () => resolve(dataDir, 'request-token.key')),
     logAnchorFile: pathOr('logAnchorFile', () => resolve(dataDir, 'transfer-log.anchor')),
   };
 

@@ -5,7 +5,6 @@
  * start, the exchange's ports, demo mode, background jobs, the portal).
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { exportJWK } from 'jose';
 import type { Logger } from 'pino';
 import type { RequestHandler } from 'express';
@@ -104,7 +103,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
   try {
     // Keys, policies, schemas and the participant registry, all checked before anything starts.
-    const subjectRef = createSubjectHasher(loadSecretKey(config.subjectKeyFile));
+    // The gateway's own secrets: every instance on one database needs the same ones (the storage checks).
+    const secrets = {
+      OOG_SUBJECT_KEY_FILE: loadSecretKey(config.subjectKeyFile),
+      OOG_PREVIEW_KEY_FILE: loadSecretKey(config.previewKeyFile),
+      OOG_REQUEST_TOKEN_KEY_FILE: loadSecretKey(config.requestTokenKeyFile),
+    };
+    const subjectRef = createSubjectHasher(secrets.OOG_SUBJECT_KEY_FILE);
     const signer = loadSignerFromFiles(
       config.gatewayKeyFile.replace(/\.key\.pem$/, '.cert.pem'),
       config.gatewayKeyFile,
@@ -120,7 +125,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     // Storage, refused where the anchor shows a log existed but the store is missing (bootstrap/transfer-log.ts).
     const anchor = createFileCheckpointAnchor(config.logAnchorFile);
-    const opened = await openGuardedStorage(config, clock, anchor);
+    const opened = await openGuardedStorage(config, clock, anchor, secrets);
     const storage = opened.storage;
     closers.push(() => storage.close());
 
@@ -202,7 +207,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // Preview before use: evidence waits sealed under its own key; a sweep expires overdue previews.
     const previews = createPreviewService({
       store: storage.previews,
-      sealer: createEvidenceSealer(loadSecretKey(config.previewKeyFile).subarray(0, 32)),
+      sealer: createEvidenceSealer(secrets.OOG_PREVIEW_KEY_FILE.subarray(0, 32)),
       clock,
       log: transferLog,
       guardRelease: consents.guardRelease,
@@ -237,7 +242,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       replay: storage.replay,
       store: storage.consentRequests,
       subjectRef,
-      tokenKey: loadSecretKey(join(config.dataDir, 'request-token.key')),
+      tokenKey: secrets.OOG_REQUEST_TOKEN_KEY_FILE,
       lock: storage.lock('consent-requests'),
       publicUrl: () => publicUrl,
       onRequestFinished: (request) => {

@@ -4,11 +4,12 @@
  * consent-request decisions are ordered across instances as in one process. Only bootstrap/open-storage.ts uses
  * this module.
  */
+import { createHmac } from 'node:crypto';
 import type { Config } from '../config.js';
 import { PostgresCallbackOutbox } from '../adapters/postgres/postgres-callback-outbox.js';
 import { PostgresConsentRequestStore } from '../adapters/postgres/postgres-consent-request-store.js';
 import { PostgresConsentStore } from '../adapters/postgres/postgres-consent-store.js';
-import { PostgresDatabase } from '../adapters/postgres/postgres-database.js';
+import { PostgresDatabase, PostgresStartError } from '../adapters/postgres/postgres-database.js';
 import { createPostgresKeyedLock } from '../adapters/postgres/postgres-keyed-lock.js';
 import { PostgresPreviewStore } from '../adapters/postgres/postgres-preview-store.js';
 import { PostgresReplayStore } from '../adapters/postgres/postgres-replay-store.js';
@@ -25,6 +26,38 @@ async function isEmpty(database: PostgresDatabase): Promise<boolean> {
   return result.rows[0]?.t === null;
 }
 
+/**
+ * Records each shared secret's fingerprint (an HMAC under the secret itself, which reveals nothing of it) at the
+ * first start, and refuses an instance whose secret differs: with another subject key it would not find a
+ * citizen's consents, with another preview key not open held evidence, with another token key not accept a
+ * consent request's link another instance sent.
+ */
+async function checkSharedSecrets(
+  database: PostgresDatabase,
+  secrets: Readonly<Record<string, Uint8Array>>,
+): Promise<void> {
+  const wrong: string[] = [];
+  for (const [name, secret] of Object.entries(secrets)) {
+    const fingerprint = createHmac('sha256', secret)
+      .update('oog shared-secret fingerprint')
+      .digest('base64url');
+    await database.query(
+      'INSERT INTO shared_secret_fingerprints (name, fingerprint) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
+      [name, fingerprint],
+    );
+    const stored = await database.query<{ fingerprint: string }>(
+      'SELECT fingerprint FROM shared_secret_fingerprints WHERE name = $1',
+      [name],
+    );
+    if (stored.rows[0]?.fingerprint !== fingerprint) wrong.push(name);
+  }
+  if (wrong.length > 0) {
+    throw new PostgresStartError(
+      `${wrong.join(', ')} ${wrong.length === 1 ? 'names a secret' : 'name secrets'} other than the one the other gateway instances on ${database.location} use; give every instance the same file`,
+    );
+  }
+}
+
 export async function openPostgresStorage(
   config: Config,
   url: string,
@@ -34,6 +67,7 @@ export async function openPostgresStorage(
   try {
     if (await isEmpty(database)) await options.beforeCreate?.(database.location);
     await database.migrate(POSTGRES_MIGRATIONS);
+    await checkSharedSecrets(database, options.sharedSecrets ?? {});
     const locks = new Map<string, KeyedLock>();
     return {
       location: database.location,

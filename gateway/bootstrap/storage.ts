@@ -52,4 +52,9 @@ export interface OpenStorageOptions {
    * log existed, so a missing store is an incident, not a first start).
    */
   readonly beforeCreate?: (location: string) => Promise<void>;
+  /**
+   * Secrets every instance sharing the storage must hold alike (named by the setting that points to each): a
+   * shared backend records their fingerprints at the first start and refuses an instance whose differ.
+   */
+  readonly sharedSecrets?: Readonly<Record<string, Uint8Array>>;
 }

@@ -25,10 +25,12 @@ export async function openGuardedStorage(
   config: Config,
   clock: Clock,
   anchor: CheckpointAnchor,
+  sharedSecrets: Readonly<Record<string, Uint8Array>>,
 ): Promise<{ readonly storage: Storage; readonly existed: boolean }> {
   let existed = true;
   const storage = await openStorage(config, {
     clock,
+    sharedSecrets,
     async beforeCreate(location) {
       existed = false;
       if (!(await anchor.exists())) return;

@@ -53,8 +53,18 @@ describe('e2e: two gateway instances on one PostgreSQL database (issue 13)', fun
     a = await startTestGateway({ meldebehoerde: 'ok', config: { databaseUrl: fresh.url } });
     bDir = mkdtempSync(join(tmpdir(), 'oog-e2e-b-'));
     await anchorInit(bDir);
-    b = await startTestGateway({ meldebehoerde: 'ok', dataDir: bDir, config: { databaseUrl: fresh.url } });
+    b = await startTestGateway({ meldebehoerde: 'ok', dataDir: bDir, config: sharedWith(a) });
   });
+
+  /** The settings of an instance that shares `g`'s database and secrets. */
+  function sharedWith(g: TestGateway) {
+    return {
+      databaseUrl: fresh.url,
+      subjectKeyFile: g.gateway.config.subjectKeyFile,
+      previewKeyFile: g.gateway.config.previewKeyFile,
+      requestTokenKeyFile: g.gateway.config.requestTokenKeyFile,
+    };
+  }
   after(async () => {
     await a?.close();
     await b?.close();
@@ -112,10 +122,28 @@ describe('e2e: two gateway instances on one PostgreSQL database (issue 13)', fun
     expect(a.provider!.requests + b.provider!.requests).to.be.greaterThan(0);
   });
 
+  it('refuses to start an instance whose subject key differs from the others’, naming the setting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oog-e2e-c-'));
+    try {
+      await anchorInit(dir);
+      const started = await startTestGateway({
+        meldebehoerde: 'ok',
+        dataDir: dir,
+        config: { ...sharedWith(a), subjectKeyFile: join(dir, 'other-subject.key') },
+      }).then(
+        (g) => g.close().then(() => undefined),
+        (error: unknown) => error as Error,
+      );
+      expect(started?.message).to.match(/^OOG_SUBJECT_KEY_FILE names a secret other than the one the other/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('finds the log where it was after an instance restarts', async () => {
     const size = (await a.records()).length;
     await b.close({ keepDataDir: true });
-    b = await startTestGateway({ meldebehoerde: 'ok', dataDir: bDir, config: { databaseUrl: fresh.url } });
+    b = await startTestGateway({ meldebehoerde: 'ok', dataDir: bDir, config: sharedWith(a) });
     expect((await b.records()).length).to.equal(size);
     const answer = await b.sendJws(await b.signRequest());
     expect(answer.status, answer.text).to.equal(200);

@@ -13,7 +13,16 @@ import { POSTGRES_TRANSFER_LOG_MIGRATIONS } from './postgres-transfer-log-store.
 import { POSTGRES_VERIFICATION_RUN_MIGRATIONS } from './postgres-verification-run-store.js';
 import { POSTGRES_WEB_SESSION_MIGRATIONS } from './postgres-web-session-store.js';
 
+/** The gateway's own table: fingerprints of the secrets every instance must share (postgres-storage.ts). */
+const GATEWAY_MIGRATIONS: PostgresMigration[] = [
+  {
+    id: 'gateway/1',
+    sql: `CREATE TABLE shared_secret_fingerprints (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)`,
+  },
+];
+
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  ...GATEWAY_MIGRATIONS,
   ...POSTGRES_TRANSFER_LOG_MIGRATIONS,
   ...POSTGRES_REPLAY_MIGRATIONS,
   ...POSTGRES_CONSENT_MIGRATIONS,
