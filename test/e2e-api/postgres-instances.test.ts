@@ -14,6 +14,7 @@ import { signCompactJws } from '../../gateway/core/envelope/index.js';
 import { verifyCheckpointConsistency } from '../../gateway/core/transfer-log/index.js';
 import { freshPostgresDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import {
+  ERIKA,
   exampleSigner,
   startTestGateway,
   WOHNGELDSTELLE,
@@ -148,5 +149,34 @@ describe('e2e: two gateway instances on one PostgreSQL database (issue 13)', fun
     const answer = await b.sendJws(await b.signRequest());
     expect(answer.status, answer.text).to.equal(200);
     expect((await a.records()).length).to.equal(size + 2);
+  });
+
+  // Last: it withdraws Erika's standing consent, which the tests above rely on.
+  it('orders a withdrawal on one instance and releases on the other as one process would', async () => {
+    const token = await b.citizenToken(ERIKA);
+    const listed = await b.request('GET', '/v1/me/consents', { bearer: token });
+    const consent = (
+      listed.json!['consents'] as { id: string; consumer: string; events: { type: string }[] }[]
+    ).find((c) => c.consumer === WOHNGELDSTELLE && !c.events.some((e) => e.type === 'withdrawn'))!;
+    const releasesBefore = (await a.records()).filter((r) => r.outcome === 'released').length;
+    const [answers, withdrawnAt] = await Promise.all([
+      Promise.all(Array.from({ length: 10 }, async () => a.sendJws(await a.signRequest()))),
+      new Promise((resolve) => setTimeout(resolve, 15)).then(async () => {
+        const answer = await b.request('POST', `/v1/me/consents/${consent.id}/withdraw`, { bearer: token });
+        expect(answer.status, answer.text).to.equal(200);
+        const events = (answer.json!['consent'] as { events: { type: string; at: string }[] }).events;
+        return Date.parse(events.find((e) => e.type === 'withdrawn')!.at);
+      }),
+    ]);
+    for (const answer of answers.filter((x) => x.status !== 200)) {
+      expect(answer.json, answer.text).to.include({ code: 'ERR_CONSENT_WITHDRAWN' });
+    }
+    const released = (await a.records()).filter((r) => r.outcome === 'released').slice(releasesBefore);
+    expect(released).to.have.length(answers.filter((x) => x.status === 200).length);
+    for (const record of released) expect(Date.parse(record.time)).to.be.at.most(withdrawnAt);
+    for (const g of [a, b]) {
+      const later = await g.sendJws(await g.signRequest());
+      expect(later.json, later.text).to.include({ code: 'ERR_CONSENT_WITHDRAWN' });
+    }
   });
 });
