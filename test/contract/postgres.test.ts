@@ -72,7 +72,6 @@ describe('store contracts on PostgreSQL', function () {
   transferLogStoreContract(
     'PostgresTransferLogStore',
     postgres(POSTGRES_TRANSFER_LOG_MIGRATIONS, (db) => new PostgresTransferLogStore(db)),
-    { knownBugs: ['time-bound-out-of-order'] },
   );
   const all = <S>(build: (database: PostgresDatabase) => S) => postgres(POSTGRES_MIGRATIONS, build);
   replayStoreContract('PostgresReplayStore', (clock: Clock) =>

@@ -58,9 +58,7 @@ describe('store contracts on SQLite', () => {
   transferLogStoreContract(
     'SqliteTransferLogStore',
     sqlite((db) => new SqliteTransferLogStore(db)),
-    {
-      knownBugs: ['time-bound-out-of-order'],
-    },
+    {},
   );
   replayStoreContract('SqliteReplayStore', (clock: Clock) =>
     sqlite((db) => new SqliteReplayStore(db, clock))(),

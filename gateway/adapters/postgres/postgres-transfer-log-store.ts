@@ -610,7 +610,7 @@ export class PostgresTransferLogStore
     where.push(`outcome IN (${outcomes.map((o) => param(o)).join(', ')})`);
     // Times are filtered row by row; the range is first turned into log index bounds (see the SQLite store).
     if (filter.from !== undefined) {
-      const lower = (await this.#indexAtTime(filter.from, -TIME_MARGIN_MS)) ?? Number.MAX_SAFE_INTEGER;
+      const lower = (await this.#lowestIndexFrom(filter.from)) ?? Number.MAX_SAFE_INTEGER;
       where.push(`time >= ${param(filter.from)}`, `idx >= ${param(lower)}`);
     }
     if (filter.to !== undefined) {
@@ -654,7 +654,7 @@ export class PostgresTransferLogStore
     range: { readonly from: string; readonly to: string },
     participants: readonly string[] | undefined,
   ): Promise<TransferCount[]> {
-    const lower = (await this.#indexAtTime(range.from, -TIME_MARGIN_MS)) ?? Number.MAX_SAFE_INTEGER;
+    const lower = (await this.#lowestIndexFrom(range.from)) ?? Number.MAX_SAFE_INTEGER;
     const upper = await this.#indexAtTime(range.to, TIME_MARGIN_MS);
     const where = [
       'record IS NOT NULL',
@@ -684,6 +684,27 @@ export class PostgresTransferLogStore
       count: string;
     }>(sql, params);
     return rows.map((row) => ({ ...row, count: this.#number(row.count) }));
+  }
+
+  /**
+   * The lowest log index of a record with time at or after `iso`; undefined if none. Exact without scanning the
+   * log's tail: records are stamped at most TIME_MARGIN_MS before their append, so with t the earliest time at or
+   * after `iso`, every record at or after `iso` was appended no earlier than some record stamped in
+   * [t, t + 2 margins), and the lowest index among those few is the bound.
+   */
+  async #lowestIndexFrom(iso: string): Promise<number | undefined> {
+    const earliest = await this.#read<{ t: string | null }>(
+      'SELECT min(time) AS t FROM transfer_log WHERE time >= $1',
+      [iso],
+    );
+    const t = earliest.rows[0]?.t;
+    if (t === null || t === undefined) return undefined;
+    const until = new Date(Date.parse(t) + 2 * TIME_MARGIN_MS).toISOString();
+    const { rows } = await this.#read<{ idx: string | null }>(
+      'SELECT min(idx) AS idx FROM transfer_log WHERE time >= $1 AND time < $2',
+      [t, until],
+    );
+    return rows[0]?.idx === null || rows[0] === undefined ? undefined : this.#number(rows[0].idx);
   }
 
   /** The first log index whose record time is at or after `iso` shifted by `marginMs`; undefined if none. */

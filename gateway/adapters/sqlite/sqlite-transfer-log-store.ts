@@ -246,6 +246,8 @@ export class SqliteTransferLogStore implements TransferLogStore, OpenIntents {
     byExchange: Database.Statement<[string], LeafRow>;
     bySubject: Database.Statement<[string, number, number], LeafRow>;
     indexAtTime: Database.Statement<[string], { idx: number }>;
+    earliestFrom: Database.Statement<[string], { t: string | null }>;
+    lowestBetween: Database.Statement<[string, string], { idx: number | null }>;
     expiredRows: Database.Statement<[number, number, { now: string }], { idx: number; until: unknown }>;
     erase: Database.Statement<[number, number]>;
     countExpired: Database.Statement<[number, number, { now: string }], { n: number }>;
@@ -311,6 +313,8 @@ export class SqliteTransferLogStore implements TransferLogStore, OpenIntents {
           'SELECT idx, leaf_hash, record FROM transfer_log WHERE subject_ref = ? AND idx < ? ORDER BY idx DESC LIMIT ?',
         ),
         indexAtTime: db.prepare('SELECT idx FROM transfer_log WHERE time >= ? ORDER BY time, idx LIMIT 1'),
+        earliestFrom: db.prepare('SELECT min(time) AS t FROM transfer_log WHERE time >= ?'),
+        lowestBetween: db.prepare('SELECT min(idx) AS idx FROM transfer_log WHERE time >= ? AND time < ?'),
         expiredRows: db.prepare(
           `SELECT t.idx AS idx, t.retention_until AS until FROM transfer_log AS t
            WHERE t.idx BETWEEN ? AND ? AND ${EXPIRED} ORDER BY t.idx`,
@@ -519,7 +523,7 @@ export class SqliteTransferLogStore implements TransferLogStore, OpenIntents {
     // newest-first walk by index stays inside the range instead of scanning from the end of the log.
     if (filter.from !== undefined) {
       where.push('time >= ?', 'idx >= ?');
-      params.push(filter.from, this.#indexAtTime(filter.from, -TIME_MARGIN_MS) ?? Number.MAX_SAFE_INTEGER);
+      params.push(filter.from, this.#lowestIndexFrom(filter.from) ?? Number.MAX_SAFE_INTEGER);
     }
     if (filter.to !== undefined) {
       where.push('time < ?');
@@ -587,7 +591,7 @@ export class SqliteTransferLogStore implements TransferLogStore, OpenIntents {
     const params: (string | number)[] = [
       range.from,
       range.to,
-      this.#indexAtTime(range.from, -TIME_MARGIN_MS) ?? Number.MAX_SAFE_INTEGER,
+      this.#lowestIndexFrom(range.from) ?? Number.MAX_SAFE_INTEGER,
     ];
     const upper = this.#indexAtTime(range.to, TIME_MARGIN_MS);
     if (upper !== undefined) {
@@ -604,6 +608,19 @@ export class SqliteTransferLogStore implements TransferLogStore, OpenIntents {
     return this.#read(() =>
       this.#database.db.prepare<(string | number)[], TransferCount>(sql).all(...params),
     );
+  }
+
+  /**
+   * The lowest log index of a record with time at or after `iso`; undefined if none. Exact without scanning the
+   * log's tail: records are stamped at most TIME_MARGIN_MS before their append, so with t the earliest time at or
+   * after `iso`, every record at or after `iso` was appended no earlier than some record stamped in
+   * [t, t + 2 margins), and the lowest index among those few is the bound.
+   */
+  #lowestIndexFrom(iso: string): number | undefined {
+    const t = this.#read(() => this.#stmt.earliestFrom.get(iso))?.t;
+    if (t === null || t === undefined) return undefined;
+    const until = new Date(Date.parse(t) + 2 * TIME_MARGIN_MS).toISOString();
+    return this.#read(() => this.#stmt.lowestBetween.get(t, until))?.idx ?? undefined;
   }
 
   /** The first log index whose record time is at or after `iso` shifted by `marginMs`; undefined if none. */
