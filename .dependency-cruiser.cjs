@@ -33,9 +33,9 @@ module.exports = {
     {
       name: 'adapters-not-outward',
       comment:
-        'Adapters and connectors implement core ports; they must not depend on the HTTP, web or CLI layers that use them.',
+        'Adapters, connectors and the demo registers implement core ports or stand in for providers; they must not depend on the HTTP, web or CLI layers that use them.',
       severity: 'error',
-      from: { path: '^(gateway/adapters|connectors)/' },
+      from: { path: '^(gateway/adapters|connectors|demo-registers)/' },
       to: { path: '^gateway/(http|web|cli)/' },
     },
     {
@@ -56,6 +56,18 @@ module.exports = {
         pathNot: '^gateway/(main|cli/.+|adapters/.+|bootstrap/.+)\\.ts$',
       },
       to: { path: '^gateway/adapters/' },
+    },
+    {
+      name: 'backends-stay-behind-the-storage-seam',
+      comment:
+        'Which database holds the data is chosen in one place (bootstrap/open-storage.ts and its backend modules); anything else that imported a SQLite or PostgreSQL class would work on one backend only. Type imports count.',
+      severity: 'error',
+      from: {
+        path: '^gateway/',
+        pathNot:
+          '^gateway/(adapters/(sqlite|postgres)/.+|bootstrap/(storage|open-storage|sqlite-storage|postgres-storage))\\.ts$',
+      },
+      to: { path: '^gateway/adapters/(sqlite|postgres)/' },
     },
     {
       name: 'http-web-through-app',
@@ -80,6 +92,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^gateway/', pathNot: '^gateway/(main|cli/.+|bootstrap/.+)\\.ts$' },
       to: { path: '^gateway/bootstrap/' },
+    },
+    {
+      name: 'demo-registers-only-from-composition',
+      comment:
+        'The demo registers are providers, not connectors: only the composition root (main.ts) and bootstrap code start them in demo mode. Anywhere else the gateway would reach a register without a connector, and a production path could depend on demo data. Type imports count.',
+      severity: 'error',
+      from: { path: '^gateway/', pathNot: '^gateway/(main|bootstrap/.+)\\.ts$' },
+      to: { path: '^demo-registers/' },
+    },
+    {
+      name: 'connectors-not-demo-registers',
+      comment:
+        'A connector reaches any provider the same way; one that imported a demo register would work only against the demo.',
+      severity: 'error',
+      from: { path: '^connectors/' },
+      to: { path: '^demo-registers/' },
     },
     {
       name: 'bench-from-outside',

@@ -13,6 +13,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY gateway ./gateway
 COPY connectors ./connectors
+COPY demo-registers ./demo-registers
 COPY certs-example ./certs-example
 COPY schemas ./schemas
 RUN npm run build \

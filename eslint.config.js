@@ -22,8 +22,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['gateway/**/*.ts', 'connectors/**/*.ts'],
-    ignores: ['gateway/config.ts', 'connectors/*/main.ts'],
+    files: ['gateway/**/*.ts', 'connectors/**/*.ts', 'demo-registers/**/*.ts'],
+    ignores: ['gateway/config.ts', 'demo-registers/*/main.ts'],
     rules: envRule,
   },
   {

@@ -25,6 +25,17 @@ export interface Config {
   readonly databaseUrl?: string;
   /** OOG_DEMO */
   readonly demo: boolean;
+  /**
+   * Demo mode's own services: `embedded` starts the demo registers and the demo OpenID Provider in this process
+   * (OOG_DEMO_SERVICES, default); `external` uses those another instance started, at the same ports (a second
+   * instance on one database). Ports: OOG_DEMO_MELDEBEHOERDE_PORT, OOG_DEMO_STANDESAMT_PORT, OOG_DEMO_IDP_PORT.
+   */
+  readonly demoServices: {
+    readonly mode: 'embedded' | 'external';
+    readonly meldebehoerdePort: number;
+    readonly standesamtPort: number;
+    readonly idpPort: number;
+  };
   /** OOG_GATEWAY_ID */
   readonly gatewayId: string;
   /** OOG_PARTICIPANTS_FILE, absolute */
@@ -63,6 +74,8 @@ export interface Config {
   readonly idp: { readonly issuer?: string; readonly jwksUrl?: string; readonly audience?: string };
   /** OOG_SUBJECT_KEY_FILE, absolute; default <dataDir>/subject.key */
   readonly subjectKeyFile: string;
+  /** OOG_REQUEST_TOKEN_KEY_FILE, absolute; default <dataDir>/request-token.key (consent requests' citizen tokens) */
+  readonly requestTokenKeyFile: string;
   /** LOG_LEVEL */
   readonly logLevel: LogLevel;
   /** Callbacks to consumers (docs/callbacks.md). */
@@ -106,8 +119,12 @@ export interface Config {
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] extends readonly (infer U)[] ? readonly U[] : T[K] };
 
 /** What code (tests, CLI flags) may set over the environment; nested objects merge member by member. */
-export interface ConfigOverrides extends Omit<Mutable<Config>, 'idp' | 'http' | 'callbacks' | 'web'> {
+export interface ConfigOverrides extends Omit<
+  Mutable<Config>,
+  'idp' | 'http' | 'callbacks' | 'web' | 'demoServices'
+> {
   readonly idp?: Mutable<Config['idp']>;
+  readonly demoServices?: Mutable<Config['demoServices']>;
   readonly callbacks?: Mutable<Config['callbacks']>;
   readonly web?: Mutable<Config['web']>;
   readonly http?: Mutable<Config['http']>;
@@ -120,6 +137,10 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/dataDir': 'OOG_DATA_DIR',
   '/databaseUrl': 'DATABASE_URL',
   '/demo': 'OOG_DEMO',
+  '/demoServices/mode': 'OOG_DEMO_SERVICES',
+  '/demoServices/meldebehoerdePort': 'OOG_DEMO_MELDEBEHOERDE_PORT',
+  '/demoServices/standesamtPort': 'OOG_DEMO_STANDESAMT_PORT',
+  '/demoServices/idpPort': 'OOG_DEMO_IDP_PORT',
   '/gatewayId': 'OOG_GATEWAY_ID',
   '/participantsFile': 'OOG_PARTICIPANTS_FILE',
   '/policiesDir': 'OOG_POLICIES_DIR',
@@ -141,6 +162,7 @@ const VARIABLE_OF: Readonly<Record<string, string>> = {
   '/idp/jwksUrl': 'OOG_IDP_JWKS_URL',
   '/idp/audience': 'OOG_IDP_AUDIENCE',
   '/subjectKeyFile': 'OOG_SUBJECT_KEY_FILE',
+  '/requestTokenKeyFile': 'OOG_REQUEST_TOKEN_KEY_FILE',
   '/logLevel': 'LOG_LEVEL',
   '/callbacks/secretsFile': 'OOG_CALLBACK_SECRETS_FILE',
   '/callbacks/maxAttempts': 'OOG_CALLBACK_MAX_ATTEMPTS',
@@ -166,6 +188,13 @@ const EXAMPLE_DEFAULTS = {
 
 /** The published example callback secrets: their file mode is not checked (docs/callbacks.md). */
 export const EXAMPLE_CALLBACK_SECRETS_FILE = fromRoot(EXAMPLE_DEFAULTS.callbackSecretsFile);
+/** The demo services in this process, at the ports the example participant registry names. */
+const DEMO_SERVICES_DEFAULTS: Readonly<Record<string, unknown>> = {
+  mode: 'embedded',
+  meldebehoerdePort: 8081,
+  standesamtPort: 8082,
+  idpPort: 8090,
+};
 /** Portal sessions: 15 minutes idle, 8 hours at most (a working day). */
 const WEB_DEFAULTS: Readonly<Record<string, unknown>> = { sessionIdleS: 900, sessionMaxS: 8 * 3600 };
 
@@ -249,6 +278,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     logAnchorFile: read(env, 'OOG_LOG_ANCHOR_FILE'),
     unauthRefusalsPerMin: integer(read(env, 'OOG_UNAUTH_REFUSALS_PER_MIN')),
     subjectKeyFile: read(env, 'OOG_SUBJECT_KEY_FILE'),
+    requestTokenKeyFile: read(env, 'OOG_REQUEST_TOKEN_KEY_FILE'),
     logLevel: read(env, 'LOG_LEVEL'),
   });
   const idpFromEnv = dropUndefined({
@@ -280,6 +310,17 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     typeof callbacks['secretsFile'] === 'string'
       ? resolve(callbacks['secretsFile'])
       : EXAMPLE_CALLBACK_SECRETS_FILE;
+  const demoServicesFromEnv: Record<string, unknown> = dropUndefined({
+    mode: read(env, 'OOG_DEMO_SERVICES'),
+    meldebehoerdePort: integer(read(env, 'OOG_DEMO_MELDEBEHOERDE_PORT')),
+    standesamtPort: integer(read(env, 'OOG_DEMO_STANDESAMT_PORT')),
+    idpPort: integer(read(env, 'OOG_DEMO_IDP_PORT')),
+  });
+  const demoServices: Record<string, unknown> = {
+    ...DEMO_SERVICES_DEFAULTS,
+    ...demoServicesFromEnv,
+    ...dropUndefined(overrides.demoServices ?? {}),
+  };
   const webFromEnv = dropUndefined({
     clientId: read(env, 'OOG_OIDC_CLIENT_ID'),
     clientSecret: read(env, 'OOG_OIDC_CLIENT_SECRET'),
@@ -292,6 +333,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     ...dropUndefined(overrides),
     idp: { ...idpFromEnv, ...dropUndefined(overrides.idp ?? {}) },
     callbacks,
+    demoServices,
     web: {
       ...WEB_DEFAULTS,
       ...webFromEnv,
@@ -330,6 +372,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     gatewayKeyFile: pathOr('gatewayKeyFile', () => fromRoot(EXAMPLE_DEFAULTS.gatewayKeyFile)),
     subjectKeyFile: pathOr('subjectKeyFile', () => resolve(dataDir, 'subject.key')),
     previewKeyFile: pathOr('previewKeyFile', () => resolve(dataDir, 'preview.key')),
+    requestTokenKeyFile: pathOr('requestTokenKeyFile', () => resolve(dataDir, 'request-token.key')),
     logAnchorFile: pathOr('logAnchorFile', () => resolve(dataDir, 'transfer-log.anchor')),
   };
 

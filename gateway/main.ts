@@ -1,32 +1,25 @@
 /**
  * Composition root (STYLE.md, docs/architecture.md): builds the stores (bootstrap/open-storage.ts), the core and
  * the application services from the validated configuration, starts the background jobs and HTTP. Wiring only:
- * what the gateway does lives in core/ and app/, demo mode in bootstrap/demo.ts, the jobs in
- * bootstrap/background-jobs.ts, the portal's set-up in bootstrap/portal.ts.
+ * what the gateway does lives in core/ and app/; how things start in bootstrap/ (storage, the transfer log's
+ * start, the exchange's ports, demo mode, background jobs, the portal).
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { exportJWK } from 'jose';
 import type { Logger } from 'pino';
+import type { RequestHandler } from 'express';
 import { EXAMPLE_CALLBACK_SECRETS_FILE, type Config } from './config.js';
 import { GatewayError } from './core/errors.js';
 import type { CallbackNotifier, Clock, Signer } from './core/ports.js';
 import { createTrustStore } from './core/trust/index.js';
 import type { TrustMaterial } from './core/trust/index.js';
-import { evaluatePolicy } from './core/policy/index.js';
 import type { Policy } from './core/policy/index.js';
 import { createConsentService } from './core/consent/index.js';
 import { createEvidenceSealer, createPreviewService } from './core/preview/index.js';
 import { createSubjectHasher } from './core/subject.js';
-import { checkAnchor, createTransferLog, createVerificationRuns } from './core/transfer-log/index.js';
-import {
-  claimedOfXoev,
-  createAgencyAuthVerifier,
-  createJsonWireFormat,
-  createXoevWireFormat,
-} from './core/envelope/index.js';
-import { createExchange, createOrphanSettlement, createRefusalBudget } from './core/exchange/index.js';
-import type { ExchangeDeps, PolicyVerdict } from './core/exchange/index.js';
+import type { createTransferLog } from './core/transfer-log/index.js';
+import { createAgencyAuthVerifier } from './core/envelope/index.js';
+import { createExchange, createOrphanSettlement } from './core/exchange/index.js';
 import {
   composeAudit,
   composeConsents,
@@ -45,37 +38,25 @@ import {
   loadSignerFromFiles,
   loadTrustMaterial,
 } from './adapters/files/index.js';
-import { LogAnchorError } from './describe-anchor-failure.js';
 import { loadPolicies } from './adapters/files/load-policies.js';
 import { loadXoevSchemas } from './adapters/files/load-xoev-schemas.js';
 import { startCallbacks } from './adapters/callbacks/index.js';
 import { createBearerVerifier } from './adapters/idp/create-bearer-verifier.js';
 import type { DemoIdpKey } from './adapters/idp/demo-identity-provider.js';
 import type { DemoOpenIdProvider } from './adapters/idp/demo-openid-provider.js';
-import { createHttpJsonConnector } from '../connectors/index.js';
-import { createHttpXoevConnector } from '../connectors/http-xoev/index.js';
 import { createApp, createMetricsRegistry, registerDroppedLogLines, startServer } from './http/index.js';
-import type { RequestHandler } from 'express';
 import { createLogger, droppedLogLines } from './log.js';
-import { openStorage, type LogStore } from './bootstrap/open-storage.js';
-import type { SqliteDatabase } from './adapters/sqlite/sqlite-database.js';
-import {
-  startCheckpoints,
-  startOrphanSettlement,
-  startPreviewSweep,
-  startPurge,
-  startVerification,
-  type Closer,
-} from './bootstrap/background-jobs.js';
+import type { LogStore, Storage } from './bootstrap/open-storage.js';
+import { startOrphanSettlement, startPreviewSweep, type Closer } from './bootstrap/background-jobs.js';
 import {
   seedDemoConsent,
   startDemoIdentityProvider,
   startDemoRegisters,
   type DemoPorts,
 } from './bootstrap/demo.js';
+import { exchangeDeps } from './bootstrap/exchange.js';
 import { startPortal } from './bootstrap/portal.js';
-
-export { DEMO_IDP_PORT, DEMO_PORTAL_CLIENT_ID, loadDemoIdpKey } from './bootstrap/demo.js';
+import { openGuardedStorage, startTransferLog } from './bootstrap/transfer-log.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -93,8 +74,8 @@ export interface RunningGateway {
   readonly trust: ReturnType<typeof createTrustStore>;
   readonly signer: Signer;
   readonly logStore: LogStore;
-  /** The SQLite file every store shares (operations, fault tests). */
-  readonly database: SqliteDatabase;
+  /** The database every store shares (operations, fault tests). */
+  readonly backend: Storage['backend'];
   readonly transferLog: ReturnType<typeof createTransferLog>;
   readonly subjectRef: (idnr: string) => string;
   /** Tells a consumer that its exchange or consent request finished (docs/callbacks.md). */
@@ -122,7 +103,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
   try {
     // Keys, policies, schemas and the participant registry, all checked before anything starts.
-    const subjectRef = createSubjectHasher(loadSecretKey(config.subjectKeyFile));
+    // The gateway's own secrets: every instance on one database needs the same ones (the storage checks).
+    const secrets = {
+      OOG_SUBJECT_KEY_FILE: loadSecretKey(config.subjectKeyFile),
+      OOG_PREVIEW_KEY_FILE: loadSecretKey(config.previewKeyFile),
+      OOG_REQUEST_TOKEN_KEY_FILE: loadSecretKey(config.requestTokenKeyFile),
+    };
+    const subjectRef = createSubjectHasher(secrets.OOG_SUBJECT_KEY_FILE);
     const signer = loadSignerFromFiles(
       config.gatewayKeyFile.replace(/\.key\.pem$/, '.cert.pem'),
       config.gatewayKeyFile,
@@ -136,22 +123,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const xoevSchemas = loadXoevSchemas();
     const { material } = loadTrustMaterial(config.participantsFile);
 
-    // Storage, and its checkpoints also kept in the anchor, outside the store: a missing store where the anchor
-    // shows a log existed is refused before a new, empty one is created in its place.
+    // Storage, refused where the anchor shows a log existed but the store is missing (bootstrap/transfer-log.ts).
     const anchor = createFileCheckpointAnchor(config.logAnchorFile);
-    let storeExisted = true;
-    const storage = await openStorage(config, {
-      clock,
-      async beforeCreate(location) {
-        storeExisted = false;
-        if (!(await anchor.exists())) return;
-        const anchored = await anchor.latest().catch(() => undefined);
-        throw new LogAnchorError(
-          { ok: false, reason: 'store-missing', ...(anchored ? { anchorSize: anchored.treeSize } : {}) },
-          { storeFile: location, anchorFile: anchor.location },
-        );
-      },
-    });
+    const opened = await openGuardedStorage(config, clock, anchor, secrets);
+    const storage = opened.storage;
     closers.push(() => storage.close());
 
     // Demo services first, so their real addresses can replace the example endpoints.
@@ -172,9 +147,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     if (config.idp.issuer && config.idp.jwksUrl && config.idp.audience) {
       idp = { issuer: config.idp.issuer, audience: config.idp.audience };
     } else if (config.demo) {
-      const demo = await startDemoIdentityProvider(options.demoPorts, closers);
+      const demo = await startDemoIdentityProvider(config, options.demoPorts, closers);
       demoOp = demo.op;
-      idp = { issuer: demo.op.issuer, audience: config.gatewayId, key: demo.key };
+      idp = { issuer: demo.issuer, audience: config.gatewayId, key: demo.key };
     } else {
       throw new Error(
         'no identity provider: set OOG_IDP_ISSUER, OOG_IDP_JWKS_URL and OOG_IDP_AUDIENCE, or OOG_DEMO=true',
@@ -182,82 +157,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     }
     const trust = createTrustStore(withEndpoints(material, endpoints), clock);
 
-    const transferLog = createTransferLog({
-      store: storage.log,
+    // Before serving: the store matches its anchor and a checkpoint covers every leaf; then the log's jobs.
+    const { transferLog, verificationRuns } = await startTransferLog({
+      config,
+      storage,
+      anchor,
+      storeExisted: opened.existed,
       signer,
       clock,
-      gatewayId: config.gatewayId,
-      anchor,
+      logger,
+      closers,
     });
-
-    // Before serving: the store is not behind, short of, or other than its anchor (a restored backup would
-    // otherwise release again what was released after the backup: the replay store is in the same file), and
-    // the leaves a crash left after the last checkpoint verify. Then a checkpoint covers them.
-    const anchorStarted = Date.now();
-    const anchorCheck = await checkAnchor({
-      store: storage.log,
-      anchor,
-      storeExisted,
-      issuer: config.gatewayId,
-      checkpointKey: (kid) => (kid === signer.kid ? signer.certificate.publicKey : undefined),
-    });
-    if (!anchorCheck.ok) {
-      throw new LogAnchorError(anchorCheck, { storeFile: storage.location, anchorFile: anchor.location });
-    }
-    if (anchorCheck.caughtUp) {
-      logger.warn(
-        { event: 'log.anchor_caught_up', treeSize: anchorCheck.trusted?.treeSize, anchor: anchor.location },
-        'log.anchor_caught_up: the store held a newer signed checkpoint than the anchor; it is anchored now',
-      );
-    }
-    const head = await transferLog.checkpoint();
-    logger.info(
-      {
-        event: 'log.anchor_checked',
-        size: anchorCheck.size,
-        anchoredSize: anchorCheck.trusted?.treeSize ?? 0,
-        checkpointSize: head.treeSize,
-        created: anchorCheck.created,
-        ms: Date.now() - anchorStarted,
-      },
-      'log.anchor_checked',
-    );
-    // Every record is covered by a signed, anchored checkpoint within checkpointIntervalS, and at shutdown.
-    closers.push(await startCheckpoints(transferLog, logger, config.checkpointIntervalS));
-
-    // A mismatch found by the background verification is an incident (log.verify_mismatch), recorded for the DPO.
-    const verificationRuns = createVerificationRuns({
-      verify: () => transferLog.verifyStored(),
-      store: storage.verificationRuns,
-      clock,
-      onRun: (run) => {
-        if (run.ok) {
-          logger.info(
-            {
-              event: 'log.verified',
-              trigger: run.trigger,
-              size: run.size,
-              ms: run.finishedAt - run.startedAt,
-            },
-            'log.verified',
-          );
-        } else {
-          logger.error(
-            {
-              event: 'log.verify_mismatch',
-              trigger: run.trigger,
-              reason: run.reason,
-              firstBadIndex: run.firstBadIndex,
-            },
-            'log.verify_mismatch: the stored transfer log does not verify',
-          );
-        }
-      },
-    });
-    closers.push(await startVerification(verificationRuns, logger, config.verifyIntervalS));
-    if (config.purgeIntervalS > 0) {
-      closers.push(await startPurge(storage.log, clock, logger, config.purgeIntervalS));
-    }
 
     // Callbacks to consumers (docs/callbacks.md): the storage's bounded outbox, delivered in the background.
     const metrics = createMetricsRegistry();
@@ -291,12 +201,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       newId: randomUUID,
       lock: storage.lock('consents'),
     });
-    if (config.demo) await seedDemoConsent(consents, subjectRef);
+    // Once, by the instance that runs the demo services (a second one would race it).
+    if (config.demo && config.demoServices.mode === 'embedded') await seedDemoConsent(consents, subjectRef);
 
     // Preview before use: evidence waits sealed under its own key; a sweep expires overdue previews.
     const previews = createPreviewService({
       store: storage.previews,
-      sealer: createEvidenceSealer(loadSecretKey(config.previewKeyFile).subarray(0, 32)),
+      sealer: createEvidenceSealer(secrets.OOG_PREVIEW_KEY_FILE.subarray(0, 32)),
       clock,
       log: transferLog,
       guardRelease: consents.guardRelease,
@@ -331,7 +242,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       replay: storage.replay,
       store: storage.consentRequests,
       subjectRef,
-      tokenKey: loadSecretKey(join(config.dataDir, 'request-token.key')),
+      tokenKey: secrets.OOG_REQUEST_TOKEN_KEY_FILE,
       lock: storage.lock('consent-requests'),
       publicUrl: () => publicUrl,
       onRequestFinished: (request) => {
@@ -484,6 +395,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       demoOp,
       services,
       consentRequests: citizen.http,
+      audit: logReaders.audit,
+      citizenAccess: logReaders.citizen,
       receiptOf: citizen.receiptOf,
       consents,
       subjectRef,
@@ -504,7 +417,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       trust,
       signer,
       logStore: storage.log,
-      database: storage.backend.database,
+      backend: storage.backend,
       transferLog,
       subjectRef,
       callbacks,
@@ -514,88 +427,4 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await close();
     throw error;
   }
-}
-
-/** The exchange pipeline's ports (core/exchange): wire formats, connectors, policy, consent, log and preview. */
-function exchangeDeps(deps: {
-  readonly config: Config;
-  readonly clock: Clock;
-  readonly trust: ReturnType<typeof createTrustStore>;
-  readonly policies: readonly Policy[];
-  readonly signer: Signer;
-  readonly storage: Awaited<ReturnType<typeof openStorage>>;
-  readonly consents: ReturnType<typeof createConsentService>;
-  readonly previews: ReturnType<typeof createPreviewService>;
-  readonly transferLog: ReturnType<typeof createTransferLog>;
-  readonly subjectRef: (idnr: string) => string;
-  readonly schemas: ReturnType<typeof loadXoevSchemas>;
-  readonly closers: Closer[];
-}): ExchangeDeps {
-  const { config, clock, trust, policies, signer, storage, consents, previews, transferLog } = deps;
-  const httpJson = createHttpJsonConnector({ timeoutMs: config.providerTimeoutMs });
-  const httpXoev = createHttpXoevConnector({ timeoutMs: config.providerTimeoutMs });
-  deps.closers.push(() => httpJson.close());
-  return {
-    clock,
-    trust,
-    replay: storage.replay,
-    // The wire formats (gateway/core/envelope/json/, xoev/): what is read from consumers, forwarded, checked.
-    formats: {
-      json: createJsonWireFormat({
-        trust,
-        clock,
-        gatewayId: config.gatewayId,
-        signer,
-        algorithms: [...config.jwsAlgs],
-        maxAgeSeconds: config.maxAgeS,
-        skewSeconds: config.skewS,
-      }),
-      xoev: createXoevWireFormat({
-        trust,
-        clock,
-        gatewayId: config.gatewayId,
-        schemas: deps.schemas,
-        signer,
-      }),
-    },
-    claimedOf: claimedOfXoev,
-    evaluatePolicy: (request): PolicyVerdict =>
-      evaluatePolicy(policies, {
-        consumer: request.consumer,
-        provider: request.provider,
-        evidenceType: request.evidenceType,
-        purpose: request.purpose,
-        fields: request.fields ? [...request.fields] : undefined,
-      }),
-    checkConsent: async (request, ref) => {
-      const result = await consents.checkForExchange({
-        subjectRef: ref,
-        consumer: request.consumer,
-        evidenceType: request.evidenceType,
-        purpose: request.purpose,
-        consentId: request.consentId,
-      });
-      return result.ok
-        ? { ok: true, consentId: result.consent.id, singleUse: result.consent.singleUse }
-        : { ok: false, code: result.code };
-    },
-    claimConsent: async (consentId, exchangeId) => {
-      const consent = await storage.consents.get(consentId);
-      return consent !== undefined && (await consents.claim(consent, exchangeId));
-    },
-    subjectRef: deps.subjectRef,
-    connectors: { 'http-json': httpJson, 'http-xoev': httpXoev },
-    log: {
-      append: (record) => transferLog.append(record),
-      receipt: (exchangeId, leaf) => transferLog.issueReceipt({ exchangeId, leaf }),
-    },
-    guardRelease: consents.guardRelease,
-    holdForPreview: previews.hold,
-    newId: randomUUID,
-    providerTimeoutMs: config.providerTimeoutMs,
-    production: !config.demo,
-    ...(config.unauthRefusalsPerMin > 0
-      ? { refusalBudget: createRefusalBudget({ perMinute: config.unauthRefusalsPerMin, clock }) }
-      : {}),
-  };
 }

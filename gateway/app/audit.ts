@@ -13,7 +13,14 @@ import type { StoredLeaf, TransferRecord, TrustStore } from '../core/ports.js';
 import type { Policy } from '../core/policy/index.js';
 import type { TransferLog } from '../core/transfer-log/index.js';
 import type { TransferFilter, TransferLogQueries, TransferLogStore } from '../core/ports.js';
-import type { AuditService, CitizenAccessService, DpoScope, TransferQuery } from './contracts.js';
+import type {
+  AuditService,
+  AuditTransfer,
+  CitizenAccessService,
+  CitizenTransfer,
+  DpoScope,
+  TransferQuery,
+} from './contracts.js';
 
 export interface AuditCompositionDeps {
   readonly store: TransferLogQueries & Pick<TransferLogStore, 'leaf'>;
@@ -153,7 +160,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
     };
   }
 
-  function wire(leaf: StoredLeaf, record: TransferRecord): Record<string, unknown> {
+  function wire(leaf: StoredLeaf, record: TransferRecord): AuditTransfer {
     return {
       index: leaf.index,
       leafHash: leaf.leafHash,
@@ -274,7 +281,7 @@ export function composeAudit(deps: AuditCompositionDeps) {
   };
 
   /** The citizen's view of a transfer: who received which evidence, when, why, with which outcome. */
-  function citizenView(leaf: StoredLeaf, record: TransferRecord): Record<string, unknown> {
+  function citizenView(leaf: StoredLeaf, record: TransferRecord): CitizenTransfer {
     return {
       exchangeId: record.exchangeId,
       time: record.time,
@@ -292,9 +299,9 @@ export function composeAudit(deps: AuditCompositionDeps) {
     };
   }
 
-  async function transfersOf(idnr: string): Promise<Record<string, unknown>[]> {
+  async function transfersOf(idnr: string): Promise<CitizenTransfer[]> {
     const ref = deps.subjectRef(idnr);
-    const out: Record<string, unknown>[] = [];
+    const out: CitizenTransfer[] = [];
     const seen = new Set<string>();
     let before: number | undefined;
     // Newest first; the latest record of each exchange says where it stands.

@@ -21,7 +21,7 @@ import type { Policy } from '../core/policy/index.js';
 import type { ConsentRequestStore, Clock } from '../core/ports.js';
 import consentRequestSchema from '../../schemas/consent-request.claims.schema.json' with { type: 'json' };
 import { toWireConsent } from './wire.js';
-import type { ConsentRequestService as HttpConsentRequests } from './contracts.js';
+import type { CitizenConsentRequest, ConsentRequestService } from './contracts.js';
 
 type Consents = ReturnType<typeof createConsentService>;
 
@@ -107,7 +107,7 @@ export function composeConsents(deps: ConsentCompositionDeps) {
     consentRequestSchema,
   );
 
-  function citizenView(record: ConsentRequestRecord, token?: string): Record<string, unknown> {
+  function citizenView(record: ConsentRequestRecord, token?: string): CitizenConsentRequest {
     return {
       id: record.id,
       status: record.state,
@@ -130,7 +130,7 @@ export function composeConsents(deps: ConsentCompositionDeps) {
     };
   }
 
-  const http: HttpConsentRequests = {
+  const http: ConsentRequestService = {
     async submit(body) {
       const { claims, replayUntilMs } = await verify(body.toString('utf8'));
       if (!(await deps.replay.remember(claims.iss, claims.jti, replayUntilMs))) {

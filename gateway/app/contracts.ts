@@ -6,8 +6,187 @@
  */
 import type { JWK } from 'jose';
 import type { Registry } from 'prom-client';
-import type { ConsentRecord, ErrorCode, TransferFilter } from '../core/index.js';
+import type { ConsentRecord, ErrorCode, TransferFilter, TransferRecord } from '../core/index.js';
+import type { ConsentRequestRecord } from '../core/ports.js';
+import type { Policy } from '../core/policy/index.js';
 import type { AwaitingExchange, ReleasedExchange } from '../core/exchange/index.js';
+
+/** A consent on the wire (openapi.yaml `Consent`). */
+export type WireConsent = {
+  readonly id: string;
+  readonly consumer: string;
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  readonly validUntil?: string;
+  readonly singleUse: boolean;
+  readonly createdAt: string;
+  readonly events: readonly {
+    readonly type: string;
+    readonly at: string;
+    readonly by: string;
+    readonly exchangeId?: string;
+  }[];
+  readonly requestId?: string;
+  readonly noticeHash?: string;
+};
+
+/** The read models (openapi.yaml schemas). Types, not interfaces, so each is also an HTTP answer's JSON object. */
+
+/** A participant as the read models name it: its id, and its display name if the trust store has one. */
+export type Party = { readonly id: string; readonly name?: string };
+
+/** A record in the DPO's transfer list (openapi.yaml `Transfer`): the record with its leaf and named parties. */
+export type AuditTransfer = Omit<TransferRecord, 'consumer' | 'provider'> & {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly consumer?: Party;
+  readonly provider?: Party;
+};
+
+/** One exchange's records with leaf, checkpoint and inclusion proofs (openapi.yaml `TransferDetail`). */
+export type AuditTransferDetail = {
+  readonly exchangeId: string;
+  readonly checkpoint: {
+    readonly treeSize: number;
+    readonly rootHash: string;
+    readonly time: string;
+    readonly jws: string;
+  };
+  readonly records: readonly {
+    readonly index: number;
+    readonly leafHash: string;
+    readonly record: TransferRecord | null;
+    readonly inclusionProof: readonly string[];
+  }[];
+};
+
+/** The records of processing (DSGVO Art. 30), one activity per policy. */
+export type ProcessingRecords = {
+  readonly gateway: string;
+  readonly generatedAt: string;
+  readonly basis: string;
+  readonly activities: readonly {
+    readonly policy: { readonly id: string; readonly version: string; readonly hash: string };
+    readonly description: string;
+    readonly controller: Policy['controller'];
+    readonly recipient?: Party;
+    readonly recipients: string;
+    readonly provider?: Party;
+    readonly evidenceType: string;
+    readonly purposes: readonly string[];
+    readonly legalBasis: string;
+    readonly dataCategories: readonly string[];
+    readonly dataSubjects?: readonly string[];
+    readonly fields: readonly string[];
+    readonly retention: string;
+    readonly consentRequired: boolean;
+    readonly previewRequired: boolean;
+  }[];
+};
+
+/** A transfer as its citizen sees it (openapi.yaml `MyTransfer`). */
+export type CitizenTransfer = {
+  readonly exchangeId: string;
+  readonly time: string;
+  readonly outcome: TransferRecord['outcome'];
+  readonly code?: TransferRecord['code'];
+  readonly consumer?: Party;
+  readonly provider?: Party;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly legalBasis?: string;
+  readonly procedure?: TransferRecord['procedure'];
+  readonly fields?: readonly string[];
+  readonly preview?: TransferRecord['preview'];
+  readonly logIndex: number;
+};
+
+/**
+ * A consent request as its citizen sees it (openapi.yaml `MyConsentRequest`). A type, not an interface, so it is
+ * also the HTTP layer's wire object (Readonly<Record<string, unknown>>).
+ */
+export type CitizenConsentRequest = {
+  readonly id: string;
+  readonly status: ConsentRequestRecord['state'];
+  readonly consumer: { readonly id: string; readonly name?: string };
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  readonly procedure: ConsentRequestRecord['procedure'];
+  readonly notice: ConsentRequestRecord['notice'];
+  readonly noticeHash: string;
+  readonly returnUrl: string;
+  readonly singleUse: boolean;
+  readonly consentValidDays?: number;
+  readonly createdAt: string;
+  readonly respondBy: string;
+  readonly decidedAt?: string;
+  readonly consentId?: string;
+  /** The request's anti-forgery token, while the citizen may still answer. */
+  readonly token?: string;
+};
+
+/** `ConsentRequestAnswered`. */
+export type ConsentRequestAnswered = {
+  readonly request: CitizenConsentRequest;
+  readonly consent: WireConsent;
+  readonly receipt?: string;
+  readonly redirectTo: string;
+};
+
+/** `ConsentRequestCreated`: the agency's answer to a consent request. */
+export type ConsentRequestCreated = {
+  readonly id: string;
+  readonly status: ConsentRequestRecord['state'];
+  readonly approvalUrl: string;
+  readonly respondBy: string;
+};
+
+/** `ConsentRequestStatus`, for the asking agency. */
+export type ConsentRequestStatus = {
+  readonly id: string;
+  readonly status: ConsentRequestRecord['state'];
+  readonly consentId?: string;
+  readonly createdAt: string;
+  readonly respondBy: string;
+  readonly decidedAt?: string;
+};
+
+/** The log's signed head (openapi.yaml `Checkpoint`), time as ISO 8601. */
+export type CheckpointView = {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly time: string;
+  readonly jws: string;
+};
+
+/** One leaf: its hash and its record (null once purged). */
+export type LeafView = {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly record: TransferRecord | null;
+};
+
+export type InclusionProofView = {
+  readonly index: number;
+  readonly treeSize: number;
+  readonly proof: readonly string[];
+};
+
+export type ConsistencyProofView = {
+  readonly first: number;
+  readonly second: number;
+  readonly proof: readonly string[];
+};
+
+/** DSGVO Art. 15: everything about the citizen as one document. */
+export type CitizenExport = {
+  readonly generatedAt: string;
+  readonly controller?: Party;
+  readonly basis: string;
+  readonly subject: { readonly idnr: string };
+  readonly transfers: readonly CitizenTransfer[];
+  readonly [more: string]: unknown;
+};
 
 /** What a refusal's rendering needs of the problem document (RFC 9457) the HTTP layer made of it. */
 export interface RefusalProblem {
@@ -100,19 +279,19 @@ export interface ConsentService {
  */
 export interface ConsentRequestService {
   /** An agency's signed request (compact JWS bytes) → `ConsentRequestCreated`. */
-  submit(body: Buffer): Promise<Readonly<Record<string, unknown>>>;
+  submit(body: Buffer): Promise<ConsentRequestCreated>;
   /** `ConsentRequestStatus` for the asking agency; undefined if unknown or another agency's. */
-  status(agency: string, id: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  status(agency: string, id: string): Promise<ConsentRequestStatus | undefined>;
   /** The citizen's requests (`MyConsentRequest`), newest first. */
-  listMine(subjectIdnr: string): Promise<readonly Readonly<Record<string, unknown>>[]>;
-  getMine(subjectIdnr: string, id: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  listMine(subjectIdnr: string): Promise<readonly CitizenConsentRequest[]>;
+  getMine(subjectIdnr: string, id: string): Promise<CitizenConsentRequest | undefined>;
   /** `ConsentRequestAnswered`. */
   answer(
     subjectIdnr: string,
     id: string,
     decision: 'approve' | 'decline',
     token: string,
-  ): Promise<Readonly<Record<string, unknown>>>;
+  ): Promise<ConsentRequestAnswered>;
 }
 
 /** Evidence held for the citizen's preview (PROTOCOL.md §3), as the citizen sees it. Times in ms since epoch. */
@@ -177,24 +356,24 @@ export interface AuditService {
   list(
     query: TransferQuery,
     scope: DpoScope,
-  ): Promise<{ readonly transfers: readonly object[]; readonly next?: string }>;
+  ): Promise<{ readonly transfers: readonly AuditTransfer[]; readonly next?: string }>;
   /** One exchange's records with leaf, checkpoint and inclusion proofs; undefined if unknown or not visible. */
-  get(exchangeId: string, scope: DpoScope): Promise<object | undefined>;
+  get(exchangeId: string, scope: DpoScope): Promise<AuditTransferDetail | undefined>;
   /** The filtered records as CSV rows or JSON lines, produced page by page. */
   export(query: TransferQuery, scope: DpoScope, format: 'csv' | 'jsonl'): AsyncIterable<string>;
-  checkpoint(): Promise<object>;
-  leaf(index: number, scope: DpoScope): Promise<object | undefined>;
-  inclusion(index: number, treeSize: number): Promise<object>;
-  consistency(first: number, second: number): Promise<object>;
+  checkpoint(): Promise<CheckpointView>;
+  leaf(index: number, scope: DpoScope): Promise<LeafView | undefined>;
+  inclusion(index: number, treeSize: number): Promise<InclusionProofView>;
+  consistency(first: number, second: number): Promise<ConsistencyProofView>;
   /** Records of processing (DSGVO Art. 30) from the policies. */
-  processing(): object;
+  processing(): ProcessingRecords;
 }
 
 /** The citizen's view of the log (PROTOCOL.md §3). */
 export interface CitizenAccessService {
-  transfers(subjectIdnr: string): Promise<readonly object[]>;
+  transfers(subjectIdnr: string): Promise<readonly CitizenTransfer[]>;
   /** DSGVO Art. 15: everything about the citizen as one document. */
-  export(subjectIdnr: string): Promise<object>;
+  export(subjectIdnr: string): Promise<CitizenExport>;
 }
 
 /** Bearer checks per audience. Each throws GatewayError ERR_AUTH (no or bad token) or ERR_FORBIDDEN (wrong role). */

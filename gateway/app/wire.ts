@@ -3,12 +3,12 @@
  * Art. 15 export and the consent-request answers: ISO times, and never a subject reference.
  */
 import type { ConsentRecord } from '../core/index.js';
-import type { PreviewItem } from './contracts.js';
+import type { PreviewItem, WireConsent } from './contracts.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The wire form of a consent (openapi.yaml `Consent`): ISO times, and never the subject reference. */
-export function toWireConsent(record: ConsentRecord): Record<string, unknown> {
+export function toWireConsent(record: ConsentRecord): WireConsent {
   return {
     id: record.id,
     consumer: record.consumer,

@@ -15,12 +15,10 @@ import type { XoevSchemaFiles } from '../core/envelope/xoev/index.js';
 import { loadSignerFromFiles } from '../adapters/files/index.js';
 import type { DemoIdpKey } from '../adapters/idp/demo-identity-provider.js';
 import type { DemoOpenIdProvider } from '../adapters/idp/demo-openid-provider.js';
-import { startDemoMeldebehoerde } from '../../connectors/index.js';
-import { startDemoStandesamt } from '../../connectors/demo-standesamt/start-demo-standesamt.js';
+import { startDemoMeldebehoerde, startDemoStandesamt } from '../../demo-registers/index.js';
 import { fromRoot } from '../paths.js';
 import type { Closer } from './background-jobs.js';
 
-export const DEMO_IDP_PORT = 8090;
 /** The portal's client id at the demo OpenID Provider (its secret is made fresh at every start). */
 export const DEMO_PORTAL_CLIENT_ID = 'oog-portal';
 
@@ -32,7 +30,7 @@ const DEMO_CONSENT = {
   purpose: 'wohngeld-antrag',
 } as const;
 
-/** Ports of the demo services; 0 picks free ones (tests). */
+/** Ports of the demo services over the configured ones; 0 picks free ones (tests). */
 export interface DemoPorts {
   readonly meldebehoerde?: number;
   readonly standesamt?: number;
@@ -48,7 +46,8 @@ export async function loadDemoIdpKey(): Promise<DemoIdpKey> {
 
 /**
  * Starts the demo Meldebehörde and Standesamt with their example keys, each unless `overrides` already points
- * its participant elsewhere. Resolves with the endpoint overrides that point the trust store at them.
+ * its participant elsewhere; with OOG_DEMO_SERVICES=external, starts none and points at those another instance
+ * runs at the configured ports. Resolves with the endpoint overrides that point the trust store at them.
  */
 export async function startDemoRegisters(deps: {
   readonly config: Config;
@@ -68,12 +67,24 @@ export async function startDemoRegisters(deps: {
     const file = fromRoot(`certs-example/participants/${id.replace(':', '-')}`);
     return loadSignerFromFiles(`${file}.cert.pem`, `${file}.key.pem`);
   };
+  if (config.demoServices.mode === 'external') {
+    const external = (id: string, port: number) => {
+      const endpoint = material.participants.find((p) => p.id === id)?.endpoint;
+      if (endpoint === undefined || overrides[id]) return;
+      const url = new URL(endpoint.url);
+      url.port = String(port);
+      overrides[id] = url.toString();
+    };
+    external('mld:09999001', config.demoServices.meldebehoerdePort);
+    external('psw:09999001', config.demoServices.standesamtPort);
+    return overrides;
+  }
   if (!overrides['mld:09999001']) {
     const mld = await startDemoMeldebehoerde({
       dbPath: join(config.dataDir, 'demo-meldebehoerde.db'),
       signer: signerOf('mld:09999001'),
       gateway,
-      port: deps.ports?.meldebehoerde ?? 8081,
+      port: deps.ports?.meldebehoerde ?? config.demoServices.meldebehoerdePort,
     });
     closers.push(() => mld.close());
     overrides['mld:09999001'] = mld.url;
@@ -84,7 +95,7 @@ export async function startDemoRegisters(deps: {
       signer: signerOf('psw:09999001'),
       gateway,
       schemas: deps.schemas,
-      port: deps.ports?.standesamt ?? 8082,
+      port: deps.ports?.standesamt ?? config.demoServices.standesamtPort,
     });
     closers.push(() => psw.close());
     overrides['psw:09999001'] = psw.url;
@@ -92,16 +103,23 @@ export async function startDemoRegisters(deps: {
   return overrides;
 }
 
-/** Starts the demo OpenID Provider with the example key (loaded only here, so production never loads it). */
+/**
+ * Starts the demo OpenID Provider with the example key (loaded only here, so production never loads it); with
+ * OOG_DEMO_SERVICES=external, uses the one another instance runs at the configured port instead (`op` absent).
+ */
 export async function startDemoIdentityProvider(
+  config: Config,
   ports: DemoPorts | undefined,
   closers: Closer[],
-): Promise<{ op: DemoOpenIdProvider; key: DemoIdpKey }> {
+): Promise<{ issuer: string; op?: DemoOpenIdProvider; key: DemoIdpKey }> {
   const key = await loadDemoIdpKey();
+  if (config.demoServices.mode === 'external') {
+    return { issuer: `http://127.0.0.1:${config.demoServices.idpPort}`, key };
+  }
   const { startDemoOpenIdProvider } = await import('../adapters/idp/demo-openid-provider.js');
-  const op = await startDemoOpenIdProvider({ key, port: ports?.idp ?? DEMO_IDP_PORT });
+  const op = await startDemoOpenIdProvider({ key, port: ports?.idp ?? config.demoServices.idpPort });
   closers.push(() => op.close());
-  return { op, key };
+  return { issuer: op.issuer, op, key };
 }
 
 /** Gives the demo citizen's standing consent once (a restart finds it). */

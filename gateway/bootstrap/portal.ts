@@ -20,7 +20,7 @@ import type {
 } from '../core/ports.js';
 import type { Policy } from '../core/policy/index.js';
 import { verifyCheckpoint, type VerificationRuns } from '../core/transfer-log/index.js';
-import type { ConsentRequestService, HttpServices } from '../app/index.js';
+import type { HttpServices } from '../app/index.js';
 import type { DemoOpenIdProvider } from '../adapters/idp/demo-openid-provider.js';
 import { createOidcLogin, createSessionManager, createWebRouter } from '../web/index.js';
 import type { ConsentOption, WebServices } from '../web/index.js';
@@ -33,7 +33,10 @@ export interface PortalDeps {
   readonly issuer: string;
   readonly demoOp?: DemoOpenIdProvider;
   readonly services: HttpServices;
-  readonly consentRequests: ConsentRequestService;
+  /** The precise read models of the app layer (app/audit.ts, app/consent-requests.ts) the pages read. */
+  readonly consentRequests: WebServices['consentRequests'];
+  readonly audit: WebServices['audit'];
+  readonly citizenAccess: WebServices['citizenAccess'];
   readonly receiptOf: (consent: ConsentRecord) => Promise<string>;
   readonly consents: Pick<CoreConsentService, 'list'>;
   readonly subjectRef: (idnr: string) => string;
@@ -50,7 +53,9 @@ export interface PortalDeps {
 /** The portal's router, or undefined when no OIDC client is configured (the API runs on without it). */
 export async function startPortal(deps: PortalDeps): Promise<RequestHandler | undefined> {
   const { config, logger } = deps;
-  const clientId = config.web.clientId ?? (config.demo ? DEMO_PORTAL_CLIENT_ID : undefined);
+  // A second demo instance (OOG_DEMO_SERVICES=external) cannot register its redirect URI at the first one's
+  // OpenID Provider: it serves the API only, unless an OIDC client is configured for it.
+  const clientId = config.web.clientId ?? (deps.demoOp !== undefined ? DEMO_PORTAL_CLIENT_ID : undefined);
   if (clientId === undefined) {
     logger.info({ event: 'web.disabled' }, 'web.disabled: set OOG_OIDC_CLIENT_ID for the portal');
     return undefined;
@@ -105,8 +110,8 @@ function webServices(deps: PortalDeps): WebServices {
     consents: services.consents,
     consentRequests: deps.consentRequests,
     previews: services.previews,
-    citizenAccess: services.citizenAccess,
-    audit: services.audit,
+    citizenAccess: deps.citizenAccess,
+    audit: deps.audit,
     transferCounts: (range, scope) =>
       store.countTransfers({
         ...range,

@@ -15,7 +15,8 @@ import { loadSigner, loadTrustMaterial } from '../adapters/files/index.js';
 import { loadPolicies, loadPolicyTests } from '../adapters/files/load-policies.js';
 import { loadXoevSchemas } from '../adapters/files/load-xoev-schemas.js';
 import { mintDemoToken } from '../adapters/idp/demo-identity-provider.js';
-import { DEMO_IDP_PORT, loadDemoIdpKey, startGateway } from '../main.js';
+import { loadDemoIdpKey } from '../bootstrap/demo.js';
+import { startGateway } from '../main.js';
 import { gatewayPublicKey, logCommand } from './log-commands.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -198,7 +199,7 @@ async function demo(args: string[]): Promise<number> {
   const key = await loadDemoIdpKey();
   out(
     await mintDemoToken(key, {
-      issuer: config.idp.issuer ?? `http://127.0.0.1:${DEMO_IDP_PORT}`,
+      issuer: config.idp.issuer ?? `http://127.0.0.1:${config.demoServices.idpPort}`,
       audience: config.idp.audience ?? config.gatewayId,
       citizen: values.citizen,
       dpo: values.dpo,

@@ -4,8 +4,7 @@
  * or set-up error (thrown).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import type { Config } from '../config.js';
@@ -21,8 +20,7 @@ import {
 } from '../core/transfer-log/index.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { createFileCheckpointAnchor, loadSigner } from '../adapters/files/index.js';
-import { SqliteDatabase } from '../adapters/sqlite/sqlite-database.js';
-import { SqliteTransferLogStore } from '../adapters/sqlite/sqlite-transfer-log-store.js';
+import { openLogStorage } from '../bootstrap/open-storage.js';
 
 /** Where a command writes its lines; tests pass their own to run the commands in-process. */
 export interface CommandOutput {
@@ -51,18 +49,9 @@ function configWith(dataDir: string | undefined): Config {
   return loadConfig(undefined, dataDir ? { dataDir } : {});
 }
 
-function openStore(config: Config, options: { readonly readonly: boolean }) {
-  const file = join(config.dataDir, 'gateway.db');
-  // Writing commands must not create an empty store where the operator mistyped the directory.
-  if (!existsSync(file)) throw new Error(`no gateway store at ${file}`);
-  const db = new SqliteDatabase(file, options);
-  try {
-    return { db, store: new SqliteTransferLogStore(db) };
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
+/** The log's store as the configuration names it (DATABASE_URL, else the SQLite file in the data directory). */
+const openStore = (config: Config, options: { readonly readonly: boolean }) =>
+  openLogStorage(config, options);
 
 /** The log's anchor, if it has one: checkpoints signed by a command are anchored as the gateway's are. */
 async function existingAnchor(config: Config): Promise<{ anchor?: CheckpointAnchor }> {
@@ -99,7 +88,7 @@ async function verify(args: string[], { out, err }: CommandOutput): Promise<numb
   const config = configWith(values['data-dir']);
   // Read before the store is opened: a kept file that does not read is a usage error, not a failed log.
   const kept = (values.against ?? []).map((file) => ({ file, checkpoints: readKeptCheckpoints(file) }));
-  const { db, store } = openStore(config, { readonly: true });
+  const { close, store } = await openStore(config, { readonly: true });
   try {
     const signer = loadSigner(config.participantsFile, config.gatewayId);
     const transferLog = createTransferLog({ store, signer, clock: systemClock, gatewayId: config.gatewayId });
@@ -142,13 +131,13 @@ async function verify(args: string[], { out, err }: CommandOutput): Promise<numb
     );
     return 1;
   } finally {
-    db.close();
+    await close();
   }
 }
 
 /** The gateway's own public key for its kid (checkpoints signed by the configured key). */
-function ownKey(signer: { readonly kid: string; readonly privateKey: KeyObject }) {
-  const publicKey = createPublicKey(signer.privateKey);
+function ownKey(signer: { readonly kid: string; readonly publicKey: KeyObject }) {
+  const publicKey = signer.publicKey;
   return (kid: string) => (kid === signer.kid ? publicKey : undefined);
 }
 
@@ -266,7 +255,7 @@ async function anchorCommand(args: string[], { out, err }: CommandOutput): Promi
   const config = configWith(values['data-dir']);
   const anchor = createFileCheckpointAnchor(config.logAnchorFile);
   if (await anchor.exists()) throw new Error(`an anchor exists at ${anchor.location}; it is not replaced`);
-  const { db, store } = openStore(config, { readonly: false });
+  const { close, store } = await openStore(config, { readonly: false });
   try {
     const signer = loadSigner(config.participantsFile, config.gatewayId);
     const transferLog = createTransferLog({
@@ -286,7 +275,7 @@ async function anchorCommand(args: string[], { out, err }: CommandOutput): Promi
     out(`anchored: ${anchor.location} records the checkpoint of size ${head.treeSize}`);
     return 0;
   } finally {
-    db.close();
+    await close();
   }
 }
 
@@ -318,7 +307,7 @@ async function consistency(args: string[], { out, err }: CommandOutput): Promise
     }
   }
   // The store is opened read-only, and only when the proof is not given: a file proof works fully offline.
-  const opened = values.proof === undefined ? openStore(config, { readonly: true }) : undefined;
+  const opened = values.proof === undefined ? await openStore(config, { readonly: true }) : undefined;
   try {
     const result = await verifyCheckpointConsistency(
       oldJws,
@@ -343,7 +332,7 @@ async function consistency(args: string[], { out, err }: CommandOutput): Promise
     err(`FAILED: ${result.reason}${result.detail ? ` (${result.detail})` : ''}`);
     return 1;
   } finally {
-    opened?.db.close();
+    await opened?.close();
   }
 }
 
@@ -373,7 +362,7 @@ async function purge(args: string[], { out }: CommandOutput): Promise<number> {
   }
   const config = configWith(values['data-dir']);
   const signer = dryRun ? undefined : loadSigner(config.participantsFile, config.gatewayId);
-  const { db, store } = openStore(config, { readonly: dryRun });
+  const { close, store } = await openStore(config, { readonly: dryRun });
   try {
     const started = Date.now();
     const count = await store.purgeRecords(now, { dryRun });
@@ -393,7 +382,7 @@ async function purge(args: string[], { out }: CommandOutput): Promise<number> {
     );
     return 0;
   } finally {
-    db.close();
+    await close();
   }
 }
 
@@ -417,7 +406,7 @@ async function retain(args: string[], { out, err }: CommandOutput): Promise<numb
     throw new Error(USAGE);
   const config = configWith(values['data-dir']);
   const signer = loadSigner(config.participantsFile, config.gatewayId);
-  const { db, store } = openStore(config, { readonly: false });
+  const { close, store } = await openStore(config, { readonly: false });
   try {
     const transferLog = createTransferLog({
       store,
@@ -445,6 +434,6 @@ async function retain(args: string[], { out, err }: CommandOutput): Promise<numb
     err(`FAILED: ${error.code}${error.detail ? ` — ${error.detail}` : ''}`);
     return 1;
   } finally {
-    db.close();
+    await close();
   }
 }

@@ -64,13 +64,34 @@ export interface TrustStore {
   providerFor(evidenceType: string): Participant | undefined;
 }
 
-/** A private key that signs for one participant (the gateway, or a demo participant in tests and the CLI). */
+/**
+ * The capability to sign for one participant (the gateway, or a demo participant in tests and the CLI): it names
+ * its key and signs bytes, and never hands out private key material (issue 12). The local implementation is
+ * gateway/adapters/keys/local-signer.ts; an HSM or KMS could implement the same port.
+ *
+ * Signature encoding: `sign` returns exactly the JWS signature bytes for `alg` over `data` (RFC 7518 §3):
+ * - ES256: ECDSA P-256 / SHA-256 as r ‖ s, 64 bytes (IEEE P1363, RFC 7518 §3.4), never DER;
+ * - PS256: RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (RFC 7518 §3.5);
+ * - EdDSA: Ed25519, 64 bytes (RFC 8037 §3.1).
+ * These are also the XMLDSig SignatureValue bytes of the algorithm the signer writes (xmlAlgorithmOf):
+ * ecdsa-sha256 is r ‖ s as well (XMLDSig 1.1 §6.4.3), sha256-rsa-MGF1 is the same PSS (RFC 6931 §2.3.10).
+ */
 export interface Signer {
   readonly participantId: string;
   readonly kid: string;
   readonly alg: 'ES256' | 'PS256' | 'EdDSA';
-  readonly privateKey: KeyObject;
   readonly certificate: X509Certificate;
+  /** The public half of the signing key (the certificate's key): what verifies the signatures. */
+  readonly publicKey: KeyObject;
+  /** Signs `data` under `alg`; resolves to the signature bytes in the encoding above. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The same signature, synchronously. Optional, and used only for XMLDSig (signXoev): xml-crypto's signing
+   * runs synchronously there, and signXoev with its callers (the XÖV message builders, the forwarder, the CLI
+   * and main.ts) is synchronous today. A signer that can only sign asynchronously (a remote HSM) leaves it out
+   * and can then sign JWS but not XÖV; making signXoev async (xml-crypto's callback form) would lift that.
+   */
+  readonly signSync?: (data: Uint8Array) => Uint8Array;
 }
 
 // ---------------------------------------------------------------------------------------------------------

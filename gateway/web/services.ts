@@ -7,12 +7,126 @@ import type { TransferCount } from '../core/index.js';
 import type { VerificationRuns } from '../core/transfer-log/index.js';
 import type {
   AuditService,
-  CitizenAccessService,
-  ConsentRequestService,
+  CitizenExport,
   ConsentService,
   DpoScope,
   PreviewService,
+  TransferQuery,
 } from '../app/index.js';
+import type { TransferDetail } from './verify-transfer.js';
+
+/** A participant as the read models name it: its id, and its display name if the trust store has one. */
+export interface Party {
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** A consent request as the citizen's list gives it (openapi.yaml `MyConsentRequest`). */
+export interface MyConsentRequestView {
+  readonly id: string;
+  readonly status: string;
+  readonly consumer: Party;
+  readonly evidenceTypes: readonly string[];
+  readonly purpose: string;
+  readonly procedure: { readonly reference: string };
+  readonly respondBy: string;
+}
+
+/** One request as its citizen reviews it: the agency's notice, where the answer leads, and, while open, its token. */
+export interface ConsentRequestView extends MyConsentRequestView {
+  readonly notice: { readonly de: string; readonly en?: string };
+  /** The agency's registered return URL: the answer's redirect goes there. */
+  readonly returnUrl: string;
+  readonly token?: string;
+}
+
+/** Consent requests addressed to the citizen (docs/citizen.md); unknown and someone else's are both undefined. */
+export interface CitizenConsentRequests {
+  /** Newest first. */
+  listMine(subjectIdnr: string): Promise<readonly MyConsentRequestView[]>;
+  getMine(subjectIdnr: string, id: string): Promise<ConsentRequestView | undefined>;
+  /** `ConsentRequestAnswered`: the portal only follows its redirect back to the agency. */
+  answer(
+    subjectIdnr: string,
+    id: string,
+    decision: 'approve' | 'decline',
+    token: string,
+  ): Promise<{ readonly redirectTo: string }>;
+}
+
+/** A transfer about the citizen as the API gives it (openapi.yaml `MyTransfer`). */
+export interface MyTransferView {
+  readonly exchangeId: string;
+  readonly time: string;
+  readonly outcome: string;
+  readonly code?: string;
+  readonly consumer?: Party;
+  readonly provider?: Party;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly legalBasis?: string;
+  readonly procedure?: { readonly reference?: string; readonly service?: string };
+  readonly fields?: readonly string[];
+}
+
+/** The citizen's view of the log (PROTOCOL.md §3). */
+export interface CitizenTransfers {
+  transfers(subjectIdnr: string): Promise<readonly MyTransferView[]>;
+  /** DSGVO Art. 15: everything about the citizen as one document, downloaded as JSON as it is. */
+  export(subjectIdnr: string): Promise<CitizenExport>;
+}
+
+/** A transfer in the DPO's list, as AuditService.list answers (openapi.yaml `Transfer`). */
+export interface TransferRow {
+  readonly index: number;
+  readonly time: string;
+  readonly exchangeId: string;
+  readonly outcome: string;
+  readonly code?: string;
+  readonly consumer?: Party;
+  readonly provider?: Party;
+  readonly evidenceType?: string;
+  readonly purpose?: string;
+  readonly procedure?: { readonly reference?: string };
+}
+
+/** One activity of the Art. 30 records, as AuditService.processing answers. */
+export interface ProcessingActivity {
+  readonly policy: { readonly id: string; readonly version: string | number; readonly hash?: string };
+  readonly description?: string;
+  readonly controller?: unknown;
+  readonly recipient?: Party;
+  readonly recipients?: unknown;
+  readonly provider?: Party;
+  readonly evidenceType: string;
+  readonly purposes: readonly string[];
+  readonly legalBasis: string;
+  readonly dataCategories: readonly string[];
+  readonly dataSubjects?: readonly string[];
+  readonly fields: readonly string[];
+  readonly retention?: unknown;
+  readonly consentRequired: boolean;
+  readonly previewRequired: boolean;
+}
+
+/** The records of processing (DSGVO Art. 30) from the loaded policies. */
+export interface ProcessingRecords {
+  readonly gateway: string;
+  readonly generatedAt: string;
+  readonly activities: readonly ProcessingActivity[];
+}
+
+/** The DPO's reads of the transfer log (PROTOCOL.md §4), typed as the portal reads them. */
+export interface DpoAudit {
+  list(
+    query: TransferQuery,
+    scope: DpoScope,
+  ): Promise<{ readonly transfers: readonly TransferRow[]; readonly next?: string }>;
+  /** One exchange's records with proofs; undefined if unknown or not visible. */
+  get(exchangeId: string, scope: DpoScope): Promise<TransferDetail | undefined>;
+  export: AuditService['export'];
+  processing(): ProcessingRecords;
+}
 
 /** One thing a citizen may consent to: a policy that requires consent permits exactly this. */
 export interface ConsentOption {
@@ -37,13 +151,13 @@ export interface LogState {
 export interface WebServices {
   readonly consents: ConsentService;
   /** Consent requests addressed to the citizen (docs/citizen.md). */
-  readonly consentRequests: Pick<ConsentRequestService, 'listMine' | 'getMine' | 'answer'>;
+  readonly consentRequests: CitizenConsentRequests;
   /** Evidence held for the citizen's preview. */
   readonly previews: PreviewService;
   /** Transfers about the citizen and the Art. 15 export. */
-  readonly citizenAccess: CitizenAccessService;
+  readonly citizenAccess: CitizenTransfers;
   /** The DPO's reads of the transfer log. */
-  readonly audit: AuditService;
+  readonly audit: DpoAudit;
   /** Final transfers from `from` to `to` (ISO 8601) counted per UTC hour, outcome, purpose and code. */
   transferCounts(
     range: { readonly from: string; readonly to: string },

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { compactVerify, type JWK } from 'jose';
-import { DEMO_CITIZENS } from '../../connectors/index.js';
+import { DEMO_CITIZENS } from '../../demo-registers/index.js';
 import { verifyReceipt } from '../../gateway/core/transfer-log/index.js';
 import {
   ELTERNGELDSTELLE,

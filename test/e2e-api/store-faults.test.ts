@@ -66,7 +66,9 @@ describe('e2e: a busy or full store (issue 11)', function () {
   });
 
   it('reports a full store on /readyz once a write failed, and ready again once it can write', async () => {
-    const db = g.gateway.database.db;
+    const backend = g.gateway.backend;
+    if (backend.kind !== 'sqlite') throw new Error('this test injects SQLite faults');
+    const db = backend.database.db;
     expect((await g.request('GET', '/readyz')).status).to.equal(200);
     const pages = Number(db.pragma('page_count', { simple: true }));
     db.pragma(`max_page_count = ${pages}`);

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigOverrides } from '../../gateway/config.js';
-import { loadSigner, loadSignerFromFiles } from '../../gateway/adapters/files/index.js';
 import type { SignerVariant } from '../../gateway/adapters/files/index.js';
 import { mintDemoToken } from '../../gateway/adapters/idp/demo-identity-provider.js';
 import { signCompactJws } from '../../gateway/core/envelope/index.js';
@@ -19,6 +18,7 @@ import type { Clock, Signer, TransferRecord } from '../../gateway/core/ports.js'
 import { createLogger } from '../../gateway/log.js';
 import { startGateway, type RunningGateway } from '../../gateway/main.js';
 import { fromRoot } from '../../gateway/paths.js';
+import { loadKeyedParticipant, loadKeyedSigner, type KeyedSigner } from './keyed-signer.js';
 import { startFakeProvider, type FakeProvider, type FakeProviderMode } from '../fixtures/fake-provider.js';
 
 // The demo data set (PROTOCOL.md §7).
@@ -124,14 +124,14 @@ export interface TestGateway {
 const PARTICIPANTS_FILE = fromRoot('certs-example/participants.json');
 
 /** An example signer from certs-example/ (variants: current, rotated, expired, revoked). */
-export function exampleSigner(participantId: string, which: SignerVariant = 'current'): Signer {
-  return loadSigner(PARTICIPANTS_FILE, participantId, which);
+export function exampleSigner(participantId: string, which: SignerVariant = 'current'): KeyedSigner {
+  return loadKeyedParticipant(PARTICIPANTS_FILE, participantId, which);
 }
 
 /** The Wohngeldstelle's id on a certificate of a rogue CA (certs-example/untrusted/): chains to no anchor. */
-export function untrustedSigner(): Signer {
+export function untrustedSigner(): KeyedSigner {
   const stem = fromRoot('certs-example/untrusted/ags-09999001');
-  return loadSignerFromFiles(`${stem}.cert.pem`, `${stem}.key.pem`);
+  return loadKeyedSigner(`${stem}.cert.pem`, `${stem}.key.pem`);
 }
 
 const b64u = (value: string | Buffer): string => Buffer.from(value).toString('base64url');

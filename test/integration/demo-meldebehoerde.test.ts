@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { compactVerify } from 'jose';
+import { createHttpJsonConnector } from '../../connectors/index.js';
 import {
-  createHttpJsonConnector,
   DEMO_CITIZENS,
   MELDEBESCHEINIGUNG_FIELDS,
   openMeldeRegister,
   startDemoMeldebehoerde,
   type RunningDemoMeldebehoerde,
   type StartDemoMeldebehoerdeOptions,
-} from '../../connectors/index.js';
+} from '../../demo-registers/index.js';
 import { createEvidenceVerifier, requestDigest } from '../../gateway/core/envelope/index.js';
 import { GatewayError } from '../../gateway/core/errors.js';
 import { isValidIdnr } from '../../gateway/core/ids.js';

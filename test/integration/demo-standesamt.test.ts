@@ -14,7 +14,7 @@ import {
   openGeburtenregister,
   startDemoStandesamt,
   type RunningDemoStandesamt,
-} from '../../connectors/demo-standesamt/index.js';
+} from '../../demo-registers/standesamt/index.js';
 import { loadXoevSchemas } from '../../gateway/adapters/files/load-xoev-schemas.js';
 import {
   createXoevEvidenceVerifier,

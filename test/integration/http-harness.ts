@@ -99,27 +99,27 @@ export function fakeServices(calls: Calls): HttpServices {
         yield '';
       },
       async checkpoint() {
-        return {};
+        return { treeSize: 0, rootHash: '', time: '1970-01-01T00:00:00.000Z', jws: 'a.b.c' };
       },
       async leaf() {
         return undefined;
       },
-      async inclusion() {
-        return {};
+      async inclusion(index, treeSize) {
+        return { index, treeSize, proof: [] };
       },
-      async consistency() {
-        return {};
+      async consistency(first, second) {
+        return { first, second, proof: [] };
       },
       processing() {
-        return {};
+        return { gateway: 'oog:demo-gateway', generatedAt: '', basis: '', activities: [] };
       },
     },
     citizenAccess: {
       async transfers() {
         return [];
       },
-      async export() {
-        return {};
+      async export(idnr) {
+        return { generatedAt: '', basis: 'DSGVO Art. 15', subject: { idnr }, transfers: [] };
       },
     },
     consentRequests: {

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fromRoot } from '../../gateway/paths.js';
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
-import { loadDemoIdpKey } from '../../gateway/main.js';
+import { loadDemoIdpKey } from '../../gateway/bootstrap/demo.js';
 import type { DemoIdpKey } from '../../gateway/adapters/idp/demo-identity-provider.js';
 import { ERIKA, LENA, MAX, startTestGateway, type TestGateway } from '../helpers/start-test-gateway.js';
 import { authorizeAtDemoOp, loginAs, WebClient } from '../helpers/web-client.js';

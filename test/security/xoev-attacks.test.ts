@@ -6,7 +6,6 @@
  */
 import { expect } from 'chai';
 import path from 'node:path';
-import { loadSignerFromFiles } from '../../gateway/adapters/files/index.js';
 import {
   buildXoevRequest,
   createXoevRequestReader,
@@ -15,7 +14,7 @@ import {
   RSA_SHA256,
   signXoev,
 } from '../../gateway/core/envelope/xoev/index.js';
-import type { Signer } from '../../gateway/core/ports.js';
+import { loadKeyedSigner, type KeyedSigner } from '../helpers/keyed-signer.js';
 import {
   exampleSigner,
   exampleTrust,
@@ -38,7 +37,7 @@ const read = createXoevRequestReader({ trust, clock, gatewayId: GATEWAY_ID, sche
 const VICTIM = 'ags:09999001';
 const victim = exampleSigner(VICTIM);
 const otherAgency = exampleSigner('ags:09999003');
-const rogue = loadSignerFromFiles(
+const rogue = loadKeyedSigner(
   path.join(ROOT, 'certs-example/untrusted/ags-09999001.cert.pem'),
   path.join(ROOT, 'certs-example/untrusted/ags-09999001.key.pem'),
 );
@@ -58,7 +57,7 @@ function victimXml(overrides: Parameters<typeof requestHeader>[0] = {}): string 
 }
 
 /** Signs `xml` with `signer`'s key, with or without the signer's certificate in KeyInfo. */
-function signedBy(signer: Signer, xml: string, keyInfo = true): string {
+function signedBy(signer: KeyedSigner, xml: string, keyInfo = true): string {
   return signRaw(xml, { privateKey: signer.privateKey, keyInfo: keyInfo ? keyInfoOf(signer) : undefined });
 }
 

@@ -40,6 +40,25 @@ describe('loadConfig', () => {
     expect(isAbsolute(config.gatewayKeyFile)).to.equal(true);
   });
 
+  it('demo services – in this process at 8081, 8082 and 8090 by default; external and other ports on request', () => {
+    expect(loadConfig({}).demoServices).to.deep.equal({
+      mode: 'embedded',
+      meldebehoerdePort: 8081,
+      standesamtPort: 8082,
+      idpPort: 8090,
+    });
+    expect(
+      loadConfig({
+        OOG_DEMO_SERVICES: 'external',
+        OOG_DEMO_MELDEBEHOERDE_PORT: '9081',
+        OOG_DEMO_STANDESAMT_PORT: '9082',
+        OOG_DEMO_IDP_PORT: '9090',
+      }).demoServices,
+    ).to.deep.equal({ mode: 'external', meldebehoerdePort: 9081, standesamtPort: 9082, idpPort: 9090 });
+    expect(refusal(() => loadConfig({ OOG_DEMO_SERVICES: 'elsewhere' }))).to.match(/OOG_DEMO_SERVICES/);
+    expect(refusal(() => loadConfig({ OOG_DEMO_IDP_PORT: '70000' }))).to.match(/OOG_DEMO_IDP_PORT/);
+  });
+
   it('reads the portal settings', () => {
     const config = loadConfig({
       OOG_OIDC_CLIENT_ID: 'portal',

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isParticipantId } from '../../core/ids.js';
 import type { Endpoint, Role, Signer } from '../../core/ports.js';
+import { createLocalSigner } from '../keys/local-signer.js';
 import {
   kidOf,
   participantIdOf,
@@ -143,14 +144,6 @@ export function signerFiles(
   return { certFile: `${stem}.cert.pem`, keyFile: `${stem}.key.pem` };
 }
 
-function algOf(key: KeyObject): Signer['alg'] {
-  const type = key.asymmetricKeyType;
-  if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
-  if (type === 'rsa' || type === 'rsa-pss') return 'PS256';
-  if (type === 'ed25519') return 'EdDSA';
-  throw new Error(`unsupported signing key type ${type ?? 'unknown'}`);
-}
-
 /**
  * A Signer from a certificate file and its PKCS#8 private key file. The participant id is read from the
  * certificate's subject serialNumber; throws a plain Error if there is none or the key does not match the cert.
@@ -167,13 +160,8 @@ export function loadSignerFromFiles(certFile: string, keyFile: string): Signer {
   const participantId = participantIdOf(certificate);
   if (participantId === undefined)
     throw new Error(`${certFile}: subject names no participant (serialNumber)`);
-  return Object.freeze({
-    participantId,
-    kid: kidOf(certificate),
-    alg: algOf(privateKey),
-    privateKey,
-    certificate,
-  });
+  // The key stays inside the local signer; what leaves here signs but holds no key material.
+  return createLocalSigner({ participantId, kid: kidOf(certificate), certificate }, privateKey);
 }
 
 /**

@@ -54,6 +54,9 @@ export interface OutboxBounds {
   readonly maxFinished: number;
 }
 
+/** The same bounds under the name the wiring on main first used. */
+export type PostgresOutboxBounds = OutboxBounds;
+
 /**
  * Finished rows are pruned once per this many finishes of one instance, not on each: the prune walks
  * `maxFinished` rows, which would otherwise cost more than the delivery.

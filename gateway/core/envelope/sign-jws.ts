@@ -1,6 +1,5 @@
 /** Signing of the gateway's own compact JWS messages (RFC 7515 §7.1) under the profile verify-jws.ts checks. */
-import { CompactSign } from 'jose';
-import type { Signer } from '../ports.js';
+import { signCompact, type JwsSigner } from '../compact-jws.js';
 
 const encoder = new TextEncoder();
 
@@ -9,12 +8,10 @@ const encoder = new TextEncoder();
  * `{ alg: signer.alg, kid: signer.kid, typ }` and nothing else (PROTOCOL.md §1c, §2).
  * Throws TypeError if payload is not a plain JSON object or typ is empty (programming errors).
  */
-export async function signCompactJws(signer: Signer, typ: string, payload: object): Promise<string> {
+export async function signCompactJws(signer: JwsSigner, typ: string, payload: object): Promise<string> {
   if (typeof typ !== 'string' || typ.length === 0) throw new TypeError('signCompactJws: typ required');
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new TypeError('signCompactJws: payload must be a JSON object');
   }
-  return new CompactSign(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ })
-    .sign(signer.privateKey);
+  return signCompact(signer, typ, encoder.encode(JSON.stringify(payload)));
 }

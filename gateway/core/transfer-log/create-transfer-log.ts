@@ -3,7 +3,7 @@
  * append-only RFC 9162 Merkle tree kept by a TransferLogStore, signs checkpoints of its head, serves inclusion
  * and consistency proofs, issues receipts that prove a record's inclusion, and verifies the stored tree.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { b64u, fromB64u } from '../encoding.js';
 import { GatewayError } from '../errors.js';
 import type {
@@ -29,7 +29,7 @@ import { verifyStoredLog, type StoredLogVerification } from './verify-stored-log
 
 export interface TransferLogDeps {
   readonly store: TransferLogStore;
-  /** The gateway's signing key (ports.ts Signer; its certificate is not needed here). */
+  /** The gateway's signer (ports.ts Signer: kid, alg, sign and its public key; the certificate is not needed here). */
   readonly signer: LogSigner;
   readonly clock: Clock;
   /** The gateway's participant id: `iss` of checkpoints and receipts. */
@@ -83,7 +83,7 @@ function checkIndex(value: unknown, name: string): number {
  */
 export function createTransferLog(deps: TransferLogDeps): TransferLog {
   const { store, signer, clock, gatewayId } = deps;
-  const ownPublicKey = createPublicKey(signer.privateKey);
+  const ownPublicKey = signer.publicKey;
   const getNodes: GetNodes = (refs) => store.nodes(refs);
 
   // ---- appends: one store call per tick --------------------------------------------------------------
@@ -124,7 +124,28 @@ export function createTransferLog(deps: TransferLogDeps): TransferLog {
   let latest: SignedCheckpoint | undefined;
   let inFlight: Promise<SignedCheckpoint> | undefined;
 
+  /**
+   * Signs and saves a checkpoint over the log as it is. Gateways sharing one store race here: another may save a
+   * larger (or later) head between our read and our save, and the store refuses ours as going back. Then the
+   * stored head, signed with the same key, serves if it covers at least as much; otherwise we sign again.
+   */
   const createCheckpoint = async (): Promise<SignedCheckpoint> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await signCheckpoint();
+      } catch (error) {
+        const stored = await store.latestCheckpoint().catch(() => undefined);
+        const size = await store.size().catch(() => 0);
+        if (stored && stored.treeSize >= size) {
+          latest = stored;
+          return stored;
+        }
+        if (attempt >= 5) throw error;
+      }
+    }
+  };
+
+  const signCheckpoint = async (): Promise<SignedCheckpoint> => {
     // Re-read the stored head: another gateway instance sharing the store may have signed a newer one. The
     // anchor may be ahead of the store (recorded, then the store's save failed): the newer of the two counts.
     const stored = await store.latestCheckpoint();

@@ -4,8 +4,9 @@
  * canonical JSON, so a verifier can refuse anything else (duplicate members, whitespace, floats) by re-encoding.
  */
 import type { KeyObject } from 'node:crypto';
-import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
+import { compactVerify, decodeProtectedHeader } from 'jose';
 import { canonicalJson } from '../canonical-json.js';
+import { signCompact } from '../compact-jws.js';
 import type { Signer } from '../ports.js';
 
 export const CHECKPOINT_TYP = 'checkpoint+jwt';
@@ -17,13 +18,12 @@ const ALGORITHMS = ['ES256', 'PS256', 'EdDSA'];
 /** Why a checkpoint or receipt token was refused. */
 export type TokenFailure = 'malformed' | 'signature' | 'typ' | 'payload' | 'issuer';
 
-export type LogSigner = Pick<Signer, 'alg' | 'kid' | 'privateKey'>;
+/** What the log signs with: the Signer capability and its public key (to verify its own checkpoints). */
+export type LogSigner = Pick<Signer, 'alg' | 'kid' | 'sign' | 'publicKey'>;
 
 /** Signs canonical JSON of `payload` as a compact JWS with { alg, kid, typ } (RFC 7515 §7.1). */
 export async function signLogToken(signer: LogSigner, typ: string, payload: object): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(canonicalJson(payload)))
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ })
-    .sign(signer.privateKey);
+  return signCompact(signer, typ, new TextEncoder().encode(canonicalJson(payload)));
 }
 
 /** The kid of a compact JWS, or undefined if it has none or is not a JWS. Reads without verifying. */

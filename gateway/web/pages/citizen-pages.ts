@@ -10,34 +10,7 @@ import { translateOptional, translator, type Lang, type MessageKey } from '../i1
 import { dataTable } from '../table.js';
 import { renderPage } from '../layout.js';
 import type { ConsentFrame } from './consent-pages.js';
-
-type Party = { readonly id: string; readonly name?: string };
-
-/** A transfer about the citizen as the API gives it (openapi.yaml `MyTransfer`). */
-export interface MyTransferView {
-  readonly exchangeId: string;
-  readonly time: string;
-  readonly outcome: string;
-  readonly code?: string;
-  readonly consumer?: Party;
-  readonly provider?: Party;
-  readonly evidenceType?: string;
-  readonly purpose?: string;
-  readonly legalBasis?: string;
-  readonly procedure?: { readonly reference?: string; readonly service?: string };
-  readonly fields?: readonly string[];
-}
-
-/** A consent request as the citizen's list gives it (openapi.yaml `MyConsentRequest`). */
-export interface MyConsentRequestView {
-  readonly id: string;
-  readonly status: string;
-  readonly consumer: Party;
-  readonly evidenceTypes: readonly string[];
-  readonly purpose: string;
-  readonly procedure: { readonly reference: string };
-  readonly respondBy: string;
-}
+import type { MyConsentRequestView, MyTransferView } from '../services.js';
 
 function outcomeText(lang: Lang, outcome: string, code: string | undefined): Html {
   const t = translator(lang);

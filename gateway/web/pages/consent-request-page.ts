@@ -9,19 +9,7 @@ import { html } from '../html.js';
 import { translator } from '../i18n.js';
 import { renderPage } from '../layout.js';
 import type { ConsentFrame } from './consent-pages.js';
-
-/** The citizen's view of a request as the API gives it (openapi.yaml `MyConsentRequest`). */
-export interface ConsentRequestView {
-  readonly id: string;
-  readonly status: string;
-  readonly consumer: { readonly id: string; readonly name?: string };
-  readonly evidenceTypes: readonly string[];
-  readonly purpose: string;
-  readonly procedure: { readonly reference: string };
-  readonly notice: { readonly de: string; readonly en?: string };
-  readonly respondBy: string;
-  readonly token?: string;
-}
+import type { ConsentRequestView } from '../services.js';
 
 const label = codeLabel;
 

@@ -6,6 +6,7 @@
 import { createHash, generateKeyPairSync, sign, X509Certificate, constants } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { GatewayError } from '../../../gateway/core/errors.js';
+import { keyedSigner, type KeyedSigner } from '../../helpers/keyed-signer.js';
 import type {
   Clock,
   Participant,
@@ -52,7 +53,7 @@ export function generateKeys(alg: Alg): { publicKey: KeyObject; privateKey: KeyO
 /** A participant with one key: what it signs with and what the trust store resolves for it. */
 export interface Party {
   readonly participant: Participant;
-  readonly signer: Signer;
+  readonly signer: KeyedSigner;
   readonly resolved: ResolvedKey;
 }
 
@@ -69,7 +70,7 @@ export function makeParty(
     .digest('base64url');
   return {
     participant: { id, name: id, roles, evidenceTypes },
-    signer: { participantId: id, kid, alg, privateKey, certificate },
+    signer: keyedSigner({ participantId: id, kid, alg, certificate }, privateKey),
     resolved: { kid, participantId: id, publicKey, certificate },
   };
 }

@@ -11,7 +11,13 @@ import {
   verifyReceipt,
 } from '../../../gateway/core/transfer-log/index.js';
 import { signLogToken } from '../../../gateway/core/transfer-log/log-token.js';
-import { ecSigner, manualClock, MemoryTransferLogStore, sampleRecord } from './helpers/memory-store.js';
+import {
+  ecSigner,
+  logSigner,
+  manualClock,
+  MemoryTransferLogStore,
+  sampleRecord,
+} from './helpers/memory-store.js';
 
 const GATEWAY = 'oog:test-gateway';
 
@@ -343,7 +349,7 @@ describe('createTransferLog', () => {
         const store = new MemoryTransferLogStore();
         const log = createTransferLog({
           store,
-          signer: { alg, kid: 'k'.repeat(43), privateKey: pair.privateKey },
+          signer: logSigner(alg, pair.privateKey),
           clock: manualClock(),
           gatewayId: GATEWAY,
         });

@@ -10,12 +10,10 @@ import {
   previewsPage,
   transfersPage,
 } from '../../../gateway/web/pages/citizen-pages.js';
-import {
-  processingPage,
-  statisticsPage,
-  transferDetailPage,
-  transferListPage,
-} from '../../../gateway/web/pages/dpo-pages.js';
+import { processingPage } from '../../../gateway/web/pages/dpo-processing-page.js';
+import { statisticsPage } from '../../../gateway/web/pages/dpo-statistics-page.js';
+import { transferDetailPage } from '../../../gateway/web/pages/dpo-transfer-detail-page.js';
+import { transferListPage } from '../../../gateway/web/pages/dpo-transfer-list-page.js';
 
 const SCRIPT = '<script>alert(1)</script>';
 const IMG = '"><img src=x onerror=alert(2)>';

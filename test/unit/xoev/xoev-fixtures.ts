@@ -3,11 +3,11 @@
  * trust store, a fixed clock inside its validity, valid messages of each type, the older XInneres header form,
  * and a raw XMLDSig signer for hand-crafted (malicious) signatures.
  */
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { constants, randomUUID, sign, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignedXml, type SignatureAlgorithm } from 'xml-crypto';
-import { loadSigner, loadTrustMaterial } from '../../../gateway/adapters/files/index.js';
+import { loadTrustMaterial } from '../../../gateway/adapters/files/index.js';
 import { loadXoevSchemas } from '../../../gateway/adapters/files/load-xoev-schemas.js';
 import {
   buildXoevRequest,
@@ -15,6 +15,10 @@ import {
   ECDSA_SHA256,
   ENVELOPED_SIGNATURE,
   EXC_C14N,
+  ECDSA_SHA384,
+  keyFitsXmlAlgorithm,
+  RSA_PSS_SHA256,
+  RSA_SHA512,
   SHA256,
   signXoev,
   xmlCryptoAlgorithm,
@@ -25,6 +29,7 @@ import {
 import { GatewayError } from '../../../gateway/core/errors.js';
 import type { Clock, Signer, TrustStore } from '../../../gateway/core/ports.js';
 import { createTrustStore } from '../../../gateway/core/trust/index.js';
+import { loadKeyedParticipant, type KeyedSigner } from '../../helpers/keyed-signer.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PARTICIPANTS_FILE = path.join(ROOT, 'certs-example/participants.json');
@@ -54,8 +59,8 @@ export function exampleTrust(clock: Clock = fixedClock()): TrustStore {
 export function exampleSigner(
   id: string,
   which: 'current' | 'rotated' | 'expired' | 'revoked' = 'current',
-): Signer {
-  return loadSigner(PARTICIPANTS_FILE, id, which);
+): KeyedSigner {
+  return loadKeyedParticipant(PARTICIPANTS_FILE, id, which);
 }
 
 /** A request header from `autor` to the gateway at NOW_MS - 5 s. */
@@ -140,6 +145,30 @@ export interface RawSignOptions {
   readonly algorithmClass?: new () => SignatureAlgorithm;
 }
 
+/**
+ * The profile's `algorithm` signing with a raw private key (tests only: the gateway signs through a Signer).
+ * ECDSA as r ‖ s, RSA-PSS with a 32-byte salt, as xmldsig-algorithms.ts verifies. Throws TypeError on a key misfit.
+ */
+export function keyedXmlAlgorithm(
+  algorithm: XmlSignatureAlgorithm,
+  key: KeyObject,
+): new () => SignatureAlgorithm {
+  return xmlCryptoAlgorithm(algorithm, (signedInfo) => {
+    if (key.type !== 'private' || !keyFitsXmlAlgorithm(algorithm, key)) {
+      throw new TypeError(`the signing key does not fit ${algorithm}`);
+    }
+    const data = Buffer.from(signedInfo);
+    const hash = algorithm === ECDSA_SHA384 ? 'sha384' : algorithm === RSA_SHA512 ? 'sha512' : 'sha256';
+    const options =
+      algorithm === ECDSA_SHA256 || algorithm === ECDSA_SHA384
+        ? { key, dsaEncoding: 'ieee-p1363' as const }
+        : algorithm === RSA_PSS_SHA256
+          ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+          : { key, padding: constants.RSA_PKCS1_PADDING };
+    return sign(hash, data, options).toString('base64');
+  });
+}
+
 /** Signs exactly as told (xml-crypto), for signatures the gateway must refuse. */
 export function signRaw(xml: string, options: RawSignOptions): string {
   const algorithm = options.algorithm ?? ECDSA_SHA256;
@@ -154,7 +183,7 @@ export function signRaw(xml: string, options: RawSignOptions): string {
   } else if (!options.libraryAlgorithm) {
     sig.SignatureAlgorithms = {
       ...sig.SignatureAlgorithms,
-      [algorithm]: xmlCryptoAlgorithm(algorithm as XmlSignatureAlgorithm),
+      [algorithm]: keyedXmlAlgorithm(algorithm as XmlSignatureAlgorithm, options.privateKey),
     };
   }
   const wholeDocument = options.xpath === undefined;

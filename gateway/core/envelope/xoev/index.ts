@@ -103,7 +103,7 @@ export { XOEV_EVIDENCE_FIELDS, readEvidenceData } from './evidence-data.js';
 export type { XoevEvidenceData } from './evidence-data.js';
 export {
   keyFitsXmlAlgorithm,
-  signXmlBytes,
+  xmlSignatureFunction,
   verifyXmlBytes,
   xmlAlgorithmOf,
   xmlCryptoAlgorithm,

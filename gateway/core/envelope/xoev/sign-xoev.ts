@@ -6,26 +6,30 @@
  */
 import { SignedXml } from 'xml-crypto';
 import type { Signer } from '../../ports.js';
-import { xmlAlgorithmOf, xmlCryptoAlgorithm } from './xmldsig-algorithms.js';
+import { xmlAlgorithmOf, xmlCryptoAlgorithm, xmlSignatureFunction } from './xmldsig-algorithms.js';
 import { ENVELOPED_SIGNATURE, EXC_C14N, SHA256 } from './xoev-constants.js';
 import { sha256b64u } from '../../encoding.js';
 
 /**
  * Returns `xml` with an enveloped ds:Signature appended as the last child of its root (XMLDSig core §3.1).
  * `xml` is the gateway's own message (buildXoev*), or any well-formed document with one root. Throws TypeError
- * if the signer's key has no XMLDSig algorithm in the profile (EdDSA) or does not fit it.
+ * if the signer's key has no XMLDSig algorithm in the profile (EdDSA), does not fit it, or the signer cannot
+ * sign synchronously (ports.ts `Signer.signSync`: xml-crypto's signing below is the synchronous flow).
  */
 export function signXoev(signer: Signer, xml: string): string {
   const algorithm = xmlAlgorithmOf(signer);
+  const sign = xmlSignatureFunction(algorithm, signer);
   const certificate = signer.certificate.raw.toString('base64');
   const sig = new SignedXml({
-    privateKey: signer.privateKey,
+    // xml-crypto requires some private key before it signs; the algorithm below ignores it and calls the
+    // signer, so this placeholder is all the key material xml-crypto ever sees.
+    privateKey: 'key held by the signer',
     canonicalizationAlgorithm: EXC_C14N,
     signatureAlgorithm: algorithm,
     getKeyInfoContent: () =>
       `<ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data>`,
   });
-  sig.SignatureAlgorithms = { [algorithm]: xmlCryptoAlgorithm(algorithm) };
+  sig.SignatureAlgorithms = { [algorithm]: xmlCryptoAlgorithm(algorithm, sign) };
   sig.addReference({
     xpath: '/*',
     transforms: [ENVELOPED_SIGNATURE, EXC_C14N],

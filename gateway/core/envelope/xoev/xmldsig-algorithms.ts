@@ -2,11 +2,12 @@
  * The XMLDSig signature algorithms the gateway accepts and writes (SECURITY.md "XML signatures": RSA-SHA256/512,
  * RSA-PSS, ECDSA-SHA256/384; never HMAC, never SHA-1), implemented on node:crypto so that keys stay KeyObjects
  * and each algorithm is bound to its key type. xml-crypto ships no ECDSA; its RSA-PSS wants PEM strings.
+ * Verification uses public keys only; signing goes through a Signer (ports.ts), never a private key here.
  *
  * ECDSA signature values are r ‖ s of fixed length (XMLDSig 1.1 §6.4.3, RFC 4050), not DER. RSA-PSS is
  * RFC 6931 §2.3.10 sha256-rsa-MGF1: MGF1 with SHA-256 and a 32-byte salt.
  */
-import { constants, KeyObject, sign, verify } from 'node:crypto';
+import { constants, KeyObject, verify } from 'node:crypto';
 import type { SignatureAlgorithm } from 'xml-crypto';
 import type { Signer } from '../../ports.js';
 import {
@@ -56,19 +57,6 @@ function keyOptions(spec: AlgorithmSpec, key: KeyObject) {
   return { key, padding: constants.RSA_PKCS1_PADDING };
 }
 
-/** Signs `data` (the canonical SignedInfo) and returns the base64 SignatureValue. Throws TypeError on a key misfit. */
-export function signXmlBytes(
-  algorithm: XmlSignatureAlgorithm,
-  data: string | Uint8Array,
-  key: KeyObject,
-): string {
-  if (!(key instanceof KeyObject) || key.type !== 'private' || !keyFitsXmlAlgorithm(algorithm, key)) {
-    throw new TypeError(`the signing key does not fit ${algorithm}`);
-  }
-  const spec = SPECS[algorithm];
-  return sign(spec.hash, Buffer.from(data), keyOptions(spec, key)).toString('base64');
-}
-
 /** Verifies a base64 SignatureValue over `data`; false for a key misfit, a malformed value or a wrong signature. */
 export function verifyXmlBytes(
   algorithm: XmlSignatureAlgorithm,
@@ -96,12 +84,38 @@ export function xmlAlgorithmOf(signer: Signer): XmlSignatureAlgorithm {
   throw new TypeError(`signer alg ${signer.alg} has no XMLDSig algorithm in the profile`);
 }
 
-/** An xml-crypto SignatureAlgorithm class for one allow-listed algorithm (registered per SignedXml instance). */
-export function xmlCryptoAlgorithm(algorithm: XmlSignatureAlgorithm): new () => SignatureAlgorithm {
+/**
+ * Signs SignedInfo for `algorithm` through the signer (synchronously: see ports.ts `Signer.signSync`) and returns
+ * the base64 SignatureValue. Throws TypeError if the signer has no synchronous signing, its algorithm is not
+ * `algorithm`, or its key does not fit it.
+ */
+export function xmlSignatureFunction(
+  algorithm: XmlSignatureAlgorithm,
+  signer: Signer,
+): (signedInfo: string | Uint8Array) => string {
+  const signSync = signer.signSync;
+  if (xmlAlgorithmOf(signer) !== algorithm || !keyFitsXmlAlgorithm(algorithm, signer.publicKey)) {
+    throw new TypeError(`the signing key does not fit ${algorithm}`);
+  }
+  if (signSync === undefined) throw new TypeError('XMLDSig signing needs a signer that signs synchronously');
+  return (signedInfo) =>
+    Buffer.from(signSync(typeof signedInfo === 'string' ? Buffer.from(signedInfo) : signedInfo)).toString(
+      'base64',
+    );
+}
+
+/**
+ * An xml-crypto SignatureAlgorithm class for one allow-listed algorithm (registered per SignedXml instance).
+ * Without `sign` it only verifies; with it, getSignature ignores the key xml-crypto passes and calls `sign`.
+ */
+export function xmlCryptoAlgorithm(
+  algorithm: XmlSignatureAlgorithm,
+  sign?: (signedInfo: string | Uint8Array) => string,
+): new () => SignatureAlgorithm {
   class ProfileAlgorithm {
-    getSignature(signedInfo: string | Uint8Array, privateKey: unknown): string {
-      if (!(privateKey instanceof KeyObject)) throw new TypeError('the signing key must be a KeyObject');
-      return signXmlBytes(algorithm, signedInfo, privateKey);
+    getSignature(signedInfo: string | Uint8Array): string {
+      if (sign === undefined) throw new TypeError(`this ${algorithm} implementation only verifies`);
+      return sign(signedInfo);
     }
 
     verifySignature(material: string, key: unknown, signatureValue: string): boolean {

@@ -3,7 +3,8 @@
  * as the SQLite store (leaves, every complete node, checkpoints) and counts calls, so tests can see batching
  * and coalescing. `leaves`, `nodes` and `checkpoints` are public so tests can tamper with them.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createLocalSigner } from '../../../../gateway/adapters/keys/local-signer.js';
 import type {
   AppendedLeaf,
   Clock,
@@ -19,6 +20,7 @@ import {
   recordLeafHash,
 } from '../../../../gateway/core/transfer-log/index.js';
 import type { LogSigner } from '../../../../gateway/core/transfer-log/index.js';
+import { testCertificate } from '../../envelope/fake-trust.js';
 
 export class MemoryTransferLogStore implements TransferLogStore {
   leaves: StoredLeaf[] = [];
@@ -90,9 +92,16 @@ export function manualClock(start = Date.UTC(2025, 0, 1)): Clock & { set(ms: num
   return { nowMs: () => now, set: (ms: number) => void (now = ms) };
 }
 
-export function ecSigner(kid = 'k'.repeat(43)): LogSigner & { publicKey: import('node:crypto').KeyObject } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { alg: 'ES256', kid, privateKey, publicKey };
+/** A log signer over `privateKey` (the local Signer; its certificate is a placeholder the log never reads). */
+export function logSigner(alg: LogSigner['alg'], privateKey: KeyObject, kid = 'k'.repeat(43)): LogSigner {
+  return createLocalSigner(
+    { participantId: 'oog:test-gateway', kid, alg, certificate: testCertificate },
+    privateKey,
+  );
+}
+
+export function ecSigner(kid = 'k'.repeat(43)): LogSigner {
+  return logSigner('ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid);
 }
 
 let counter = 0;

@@ -2,6 +2,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLocalSigner } from '../../gateway/adapters/keys/local-signer.js';
 import { certificateKid } from './create-gateway-trust.js';
 import type { EvidenceSigner } from './sign-evidence.js';
 
@@ -28,7 +29,10 @@ export function loadDemoMeldebehoerdeKeys(
   const privateKey = createPrivateKey(readFileSync(participantFile(certsDir, providerId, 'key')));
   const gatewayCertificate = new X509Certificate(readFileSync(participantFile(certsDir, gatewayId, 'cert')));
   return {
-    signer: { participantId: providerId, kid: certificateKid(certificate), privateKey, alg: 'ES256' },
+    signer: createLocalSigner(
+      { participantId: providerId, kid: certificateKid(certificate), certificate, alg: 'ES256' },
+      privateKey,
+    ),
     gateway: { id: gatewayId, certificates: [gatewayCertificate] },
   };
 }

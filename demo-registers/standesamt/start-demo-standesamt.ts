@@ -1,6 +1,6 @@
 /** Runs the demo Standesamt on its own HTTP listener (for the gateway's demo mode, main.ts and tests). */
-import { serveDemoProvider } from '../demo-server/serve-demo-provider.js';
-import type { ListenOptions, RunningDemoProvider } from '../demo-server/serve-demo-provider.js';
+import { serveDemoProvider } from '../server/serve-demo-provider.js';
+import type { ListenOptions, RunningDemoProvider } from '../server/serve-demo-provider.js';
 import {
   createDemoStandesamt,
   STANDESAMT_EVIDENCE_PATH,

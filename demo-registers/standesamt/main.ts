@@ -1,5 +1,5 @@
 /**
- * Starts the demo Standesamt alone: `tsx connectors/demo-standesamt/main.ts [dataDir] [certsDir]`.
+ * Starts the demo Standesamt alone: `tsx demo-registers/standesamt/main.ts [dataDir] [certsDir]`.
  * Port from DEMO_PSW_PORT (default 8082); data dir default ./data/demo-standesamt; certs default
  * certs-example/. The only file of this connector that reads process.env.
  */

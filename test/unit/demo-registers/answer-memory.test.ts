@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createAnswerMemory, type RememberedAnswer } from '../../../connectors/demo-server/answer-memory.js';
+import { createAnswerMemory, type RememberedAnswer } from '../../../demo-registers/server/answer-memory.js';
 import { refusalOf } from '../envelope/fake-trust.js';
 
 const T0 = 1_800_000_000_000;

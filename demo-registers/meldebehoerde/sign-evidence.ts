@@ -1,14 +1,13 @@
 /** The provider's answer (PROTOCOL.md §1c `evidence`): a compact JWS of typ `evidence+jwt`, bound to the request. */
 import { randomUUID } from 'node:crypto';
-import { CompactSign } from 'jose';
-import { requestDigest } from '../../gateway/core/envelope/index.js';
+import { requestDigest, signCompactJws } from '../../gateway/core/envelope/index.js';
 import type { Signer } from '../../gateway/core/ports.js';
 
-/** What a provider signs with: its participant id, its certificate's kid and its private key. */
+/** What a provider signs with: its participant id, its certificate's kid and the capability to sign (ports.ts). */
 export interface EvidenceSigner {
   readonly participantId: string;
   readonly kid: string;
-  readonly privateKey: Signer['privateKey'];
+  readonly sign: Signer['sign'];
   /** Default ES256. */
   readonly alg?: Signer['alg'];
 }
@@ -19,8 +18,6 @@ export interface EvidenceContent {
   readonly subject: { readonly idnr: string };
   readonly data: Readonly<Record<string, unknown>>;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Signs evidence as the provider: header `{ alg, kid, typ: 'evidence+jwt' }`, payload `{ iss, iat, jti,
@@ -43,7 +40,6 @@ export async function signEvidence(
     subject: { idnr: content.subject.idnr },
     data: content.data,
   };
-  return new CompactSign(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: signer.alg ?? 'ES256', kid: signer.kid, typ: 'evidence+jwt' })
-    .sign(signer.privateKey);
+  const jwsSigner = { alg: signer.alg ?? 'ES256', kid: signer.kid, sign: signer.sign } as const;
+  return signCompactJws(jwsSigner, 'evidence+jwt', payload);
 }

@@ -1,5 +1,5 @@
 /**
- * Starts the demo Meldebehörde alone: `tsx connectors/demo-meldebehoerde/main.ts [dataDir] [certsDir]`.
+ * Starts the demo Meldebehörde alone: `tsx demo-registers/meldebehoerde/main.ts [dataDir] [certsDir]`.
  * Port from DEMO_MLD_PORT (default 8081); data dir default ./data/demo-meldebehoerde; certs default
  * certs-example/. The only file of this connector that reads process.env.
  */

@@ -6,13 +6,13 @@
  * with a `nachweisantwort.0201` holding exactly the requested fields, signed with its own key and bound to the
  * request by vorgangID and anfrageDigest. The same request sent again (same autor, nachrichtenUUID and bytes)
  * gets the same answer; other bytes under a nachrichtenUUID already answered get ERR_REPLAY
- * (demo-server/answer-memory.ts).
+ * (../server/answer-memory.ts).
  *
  * Routes: `POST /evidence` (application/xml in, application/xml out), `GET /healthz`. Refusals are
  * application/problem+json (RFC 9457) with the gateway's error codes, as the demo Meldebehörde's, so that the
  * connector reads a register's "no such person" (404 ERR_NOT_FOUND) the same way for both.
  */
-import { createEvidenceHandler, type CheckedForwardedRequest } from '../demo-server/evidence-handler.js';
+import { createEvidenceHandler, type CheckedForwardedRequest } from '../server/evidence-handler.js';
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -24,7 +24,7 @@ import {
 } from '../../gateway/core/envelope/xoev/index.js';
 import { GatewayError } from '../../gateway/core/errors.js';
 import type { Clock, Signer } from '../../gateway/core/ports.js';
-import { createGatewayTrust } from '../demo-meldebehoerde/create-gateway-trust.js';
+import { createGatewayTrust } from '../meldebehoerde/create-gateway-trust.js';
 import { GEBURTSURKUNDE, isGeburtsurkundeField, type BirthRecord } from './birth-records.js';
 import { openGeburtenregister, type Geburtenregister } from './open-geburtenregister.js';
 

@@ -4,12 +4,12 @@
  * releases anything (PROTOCOL.md §2): the gateway's signature under its pinned certificates, typ, aud = this
  * provider, freshness and the claims schema; then it answers with exactly the requested fields, signed with its
  * own key (PROTOCOL.md §1c). The same request sent again (same iss, jti and bytes) gets the same answer; other
- * bytes under a jti already answered get ERR_REPLAY (demo-server/answer-memory.ts).
+ * bytes under a jti already answered get ERR_REPLAY (../server/answer-memory.ts).
  *
  * Routes: `POST /evidence` (application/jose in, application/jose out), `GET /healthz`. Refusals are
  * application/problem+json (RFC 9457) with the gateway's error codes; see README.md for the table.
  */
-import { createEvidenceHandler, type CheckedForwardedRequest } from '../demo-server/evidence-handler.js';
+import { createEvidenceHandler, type CheckedForwardedRequest } from '../server/evidence-handler.js';
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
