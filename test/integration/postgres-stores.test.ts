@@ -465,6 +465,24 @@ describe('PostgreSQL stores (real PostgreSQL)', function () {
       expect(await createPostgresKeyedLock(b, 'test').run('k', async () => 42)).to.equal(42);
     });
 
+    it('holds at most half the pool in locks, so fn still gets a connection with many keys locked', async () => {
+      const small = await PostgresDatabase.open(fresh.url, { max: 2, connectTimeoutMs: 2_000 });
+      try {
+        const lock = createPostgresKeyedLock(small, 'test');
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            lock.run(
+              `key-${i}`,
+              async () => (await small.query<{ n: number }>('SELECT $1::int AS n', [i])).rows[0]!.n,
+            ),
+          ),
+        );
+        expect(results).to.deep.equal([0, 1, 2, 3, 4, 5]);
+      } finally {
+        await small.close();
+      }
+    });
+
     it('rejects with ERR_LOG_UNAVAILABLE before fn runs when the database is gone', async () => {
       const lock = createPostgresKeyedLock(a, 'test');
       await a.close();
