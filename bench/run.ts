@@ -5,6 +5,7 @@
  *     also hosts the demo Meldebehörde, Standesamt and identity provider in that process), driven by a keep-alive
  *     load generator in this process with pre-signed requests — exchanges/s, p50/p95/p99 latency, the gateway's
  *     CPU use and peak RSS (VmHWM), read from /proc from outside;
+ *     then the same with DATABASE_URL on a fresh PostgreSQL database (BENCH_POSTGRES: its admin URL, or off);
  *  2. xoev-exchange: the XÖV path through the same gateway process (Elterngeldstelle, XÖV in, JSON Meldebehörde
  *     behind), after Erika's consent through the citizen API with a token from `oog demo token`;
  *  3. bare-loop: a bare loop in this process doing the same signatures (verify request, sign forwarded, sign
@@ -26,7 +27,8 @@ import { startGateway } from './lib/gateway-process.js';
 import { installCleanup, killAll, stop } from './lib/processes.js';
 import { round } from './lib/format.js';
 import { memoryMiB } from './lib/proc-stats.js';
-import { CONCURRENCY, GATEWAY_BUILD, WATCHDOG_MS } from './lib/settings.js';
+import { CONCURRENCY, GATEWAY_BUILD, POSTGRES_ADMIN_URL, WATCHDOG_MS } from './lib/settings.js';
+import { withFreshDatabase } from './lib/postgres.js';
 import { printBareLoop, runBareLoop, summarizeBareLoop } from './scenarios/bare-loop.js';
 import {
   printJsonExchange,
@@ -76,6 +78,20 @@ async function main(): Promise<number> {
   }
   const warnings = gateway.stderr.length;
 
+  // The same JSON exchange with every store in PostgreSQL (one instance, fresh database).
+  let onPostgres: { json: JsonExchange; peakMiB: number } | undefined;
+  if (POSTGRES_ADMIN_URL !== undefined) {
+    onPostgres = await withFreshDatabase(POSTGRES_ADMIN_URL, async (url) => {
+      const pgGateway = await startGateway({ DATABASE_URL: url });
+      try {
+        const result = await runJsonExchange(pgGateway);
+        return { json: result, peakMiB: memoryMiB(pgGateway.child.pid!).hwm };
+      } finally {
+        await stop(pgGateway.child);
+      }
+    });
+  }
+
   const bare = await runBareLoop(CONCURRENCY);
   const xml = await runXmlCrypto();
   const ratio = json.perSecond / bare.concurrent.perSecond;
@@ -86,6 +102,10 @@ async function main(): Promise<number> {
   };
 
   printJsonExchange(json, peakMiB);
+  if (onPostgres) {
+    console.log('… the same with DATABASE_URL (every store in PostgreSQL 15 on this machine, one instance):');
+    printJsonExchange(onPostgres.json, onPostgres.peakMiB);
+  }
   printBareLoop(bare, ratio);
   printXoevExchange(xoev, againstXml);
   printXmlCrypto(xml);
@@ -101,6 +121,7 @@ async function main(): Promise<number> {
     gatewayBuild: GATEWAY_BUILD,
     concurrency: CONCURRENCY,
     json: summarizeJsonExchange(json),
+    ...(onPostgres ? { jsonOnPostgres: summarizeJsonExchange(onPostgres.json) } : {}),
     bare: summarizeBareLoop(bare),
     ratio: round(ratio, 3),
     ratioAgainst: `bare loop at concurrency ${CONCURRENCY}`,
@@ -111,7 +132,12 @@ async function main(): Promise<number> {
   console.log(JSON.stringify(summary));
 
   const failed =
-    json.non200 + json.warmupNon200 + xoev.non200 + xoev.warmupNon200 + (json.count === 0 ? 1 : 0);
+    json.non200 +
+    json.warmupNon200 +
+    (onPostgres ? onPostgres.json.non200 + onPostgres.json.warmupNon200 : 0) +
+    xoev.non200 +
+    xoev.warmupNon200 +
+    (json.count === 0 ? 1 : 0);
   if (failed > 0) {
     console.error(
       `bench: ${failed} exchanges were not answered 200 (see "answers"); the figures are not valid`,

@@ -70,7 +70,8 @@ function oogEntry(): string {
   return entry;
 }
 
-export async function startGateway(): Promise<Gateway> {
+/** Starts `oog start --demo`; `extraEnv` adds settings (DATABASE_URL for the PostgreSQL mode). */
+export async function startGateway(extraEnv: Readonly<Record<string, string>> = {}): Promise<Gateway> {
   for (const port of DEMO_PORTS) {
     if (!(await portIsFree(port))) {
       throw new Error(
@@ -87,6 +88,7 @@ export async function startGateway(): Promise<Gateway> {
     HOST: '127.0.0.1',
     OOG_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const child = spawnTracked(process.execPath, [oogEntry(), 'start', '--demo'], {
     env,

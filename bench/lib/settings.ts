@@ -8,6 +8,14 @@ export const CONCURRENCY = knob('BENCH_CONCURRENCY', 64);
 export const JSON_REQUESTS = knob('BENCH_REQUESTS', 20_000);
 export const JSON_SECONDS = knob('BENCH_SECONDS', 20);
 export const JSON_WARMUP = 500;
+/**
+ * The PostgreSQL mode: the JSON exchange again with DATABASE_URL on a fresh database of this server (the
+ * machine's, user postgres); BENCH_POSTGRES=off skips it.
+ */
+export const POSTGRES_ADMIN_URL =
+  process.env['BENCH_POSTGRES'] === 'off'
+    ? undefined
+    : (process.env['BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 export const XOEV_CONCURRENCY = knob('BENCH_XOEV_CONCURRENCY', 16);
 export const XOEV_REQUESTS = knob('BENCH_XOEV_REQUESTS', 1_500);
 export const XOEV_SECONDS = knob('BENCH_XOEV_SECONDS', 15);
