@@ -206,7 +206,9 @@ export function createTransferLog(deps: TransferLogDeps): TransferLog {
   const checkpoint = async (): Promise<SignedCheckpoint> => {
     const size = await store.size();
     const head = await ensureCheckpoint(size);
-    if (head.treeSize > size)
+    // Another writer on the store (a second instance, `oog log retain`) may have appended and signed since the
+    // size was read: only a log that is still shorter than the head has lost records.
+    if (head.treeSize > size && head.treeSize > (await store.size()))
       throw new GatewayError('ERR_LOG_UNAVAILABLE', 'the log is shorter than its last checkpoint');
     return head;
   };
