@@ -33,10 +33,6 @@ export interface PortalDeps {
   readonly issuer: string;
   readonly demoOp?: DemoOpenIdProvider;
   readonly services: HttpServices;
-  /** The precise read models of the app layer (app/audit.ts, app/consent-requests.ts) the pages read. */
-  readonly consentRequests: WebServices['consentRequests'];
-  readonly audit: WebServices['audit'];
-  readonly citizenAccess: WebServices['citizenAccess'];
   readonly receiptOf: (consent: ConsentRecord) => Promise<string>;
   readonly consents: Pick<CoreConsentService, 'list'>;
   readonly subjectRef: (idnr: string) => string;
@@ -108,10 +104,10 @@ function webServices(deps: PortalDeps): WebServices {
   const consentOptions = consentOptionsOf(policies);
   return {
     consents: services.consents,
-    consentRequests: deps.consentRequests,
+    consentRequests: services.consentRequests,
     previews: services.previews,
-    citizenAccess: deps.citizenAccess,
-    audit: deps.audit,
+    citizenAccess: services.citizenAccess,
+    audit: services.audit,
     transferCounts: (range, scope) =>
       store.countTransfers({
         ...range,

@@ -1,19 +1,18 @@
 /**
- * What the portal needs from the rest of the gateway, named by role; gateway/main.ts adapts the consent and
- * preview services, consent requests, the log readers of PROTOCOL.md §3/§4, policies and trust store to it. The
- * pages use the same services as the API, so a page never shows or changes more than the API would.
+ * What the portal needs from the rest of the gateway, named by role: the application services the API uses
+ * (gateway/app/), plus the views only pages show, built in bootstrap/portal.ts. The view types below are what the
+ * pages read of the app layer's read models, so a page never shows or changes more than the API would.
  */
 import type { TransferCount } from '../core/index.js';
 import type { VerificationRuns } from '../core/transfer-log/index.js';
 import type {
   AuditService,
-  CitizenExport,
+  CitizenAccessService,
+  ConsentRequestService,
   ConsentService,
   DpoScope,
   PreviewService,
-  TransferQuery,
 } from '../app/index.js';
-import type { TransferDetail } from './verify-transfer.js';
 
 /** A participant as the read models name it: its id, and its display name if the trust store has one. */
 export interface Party {
@@ -40,20 +39,6 @@ export interface ConsentRequestView extends MyConsentRequestView {
   readonly token?: string;
 }
 
-/** Consent requests addressed to the citizen (docs/citizen.md); unknown and someone else's are both undefined. */
-export interface CitizenConsentRequests {
-  /** Newest first. */
-  listMine(subjectIdnr: string): Promise<readonly MyConsentRequestView[]>;
-  getMine(subjectIdnr: string, id: string): Promise<ConsentRequestView | undefined>;
-  /** `ConsentRequestAnswered`: the portal only follows its redirect back to the agency. */
-  answer(
-    subjectIdnr: string,
-    id: string,
-    decision: 'approve' | 'decline',
-    token: string,
-  ): Promise<{ readonly redirectTo: string }>;
-}
-
 /** A transfer about the citizen as the API gives it (openapi.yaml `MyTransfer`). */
 export interface MyTransferView {
   readonly exchangeId: string;
@@ -67,13 +52,6 @@ export interface MyTransferView {
   readonly legalBasis?: string;
   readonly procedure?: { readonly reference?: string; readonly service?: string };
   readonly fields?: readonly string[];
-}
-
-/** The citizen's view of the log (PROTOCOL.md §3). */
-export interface CitizenTransfers {
-  transfers(subjectIdnr: string): Promise<readonly MyTransferView[]>;
-  /** DSGVO Art. 15: everything about the citizen as one document, downloaded as JSON as it is. */
-  export(subjectIdnr: string): Promise<CitizenExport>;
 }
 
 /** A transfer in the DPO's list, as AuditService.list answers (openapi.yaml `Transfer`). */
@@ -116,18 +94,6 @@ export interface ProcessingRecords {
   readonly activities: readonly ProcessingActivity[];
 }
 
-/** The DPO's reads of the transfer log (PROTOCOL.md §4), typed as the portal reads them. */
-export interface DpoAudit {
-  list(
-    query: TransferQuery,
-    scope: DpoScope,
-  ): Promise<{ readonly transfers: readonly TransferRow[]; readonly next?: string }>;
-  /** One exchange's records with proofs; undefined if unknown or not visible. */
-  get(exchangeId: string, scope: DpoScope): Promise<TransferDetail | undefined>;
-  export: AuditService['export'];
-  processing(): ProcessingRecords;
-}
-
 /** One thing a citizen may consent to: a policy that requires consent permits exactly this. */
 export interface ConsentOption {
   readonly consumer: string;
@@ -151,13 +117,13 @@ export interface LogState {
 export interface WebServices {
   readonly consents: ConsentService;
   /** Consent requests addressed to the citizen (docs/citizen.md). */
-  readonly consentRequests: CitizenConsentRequests;
+  readonly consentRequests: Pick<ConsentRequestService, 'listMine' | 'getMine' | 'answer'>;
   /** Evidence held for the citizen's preview. */
   readonly previews: PreviewService;
   /** Transfers about the citizen and the Art. 15 export. */
-  readonly citizenAccess: CitizenTransfers;
+  readonly citizenAccess: CitizenAccessService;
   /** The DPO's reads of the transfer log. */
-  readonly audit: DpoAudit;
+  readonly audit: Pick<AuditService, 'list' | 'get' | 'export' | 'processing'>;
   /** Final transfers from `from` to `to` (ISO 8601) counted per UTC hour, outcome, purpose and code. */
   transferCounts(
     range: { readonly from: string; readonly to: string },

@@ -5,25 +5,11 @@
  * inclusion proof against the checkpoint's root. A purged record keeps its leaf hash, which is still proven; its
  * content cannot be recomputed and is marked so.
  */
-import type { TransferRecord } from '../core/index.js';
+import type { AuditTransferDetail } from '../app/index.js';
 import { encodeRecord, recordLeafHash, verifyInclusion } from '../core/transfer-log/index.js';
 
 /** One transfer's records with proofs, as AuditService.get answers (openapi.yaml `TransferDetail`). */
-export interface TransferDetail {
-  readonly exchangeId: string;
-  readonly checkpoint: {
-    readonly treeSize: number;
-    readonly rootHash: string;
-    readonly time: string;
-    readonly jws: string;
-  };
-  readonly records: readonly {
-    readonly index: number;
-    readonly leafHash: string;
-    readonly record: TransferRecord | null;
-    readonly inclusionProof: readonly string[];
-  }[];
-}
+export type TransferDetail = AuditTransferDetail;
 
 export interface RecordCheck {
   readonly index: number;

@@ -108,7 +108,7 @@ export function consentRequestStoreContract(name: string, open: OpenStore<Consen
     it('keeps requests and decisions across a reopen, and decides once across connections', async function () {
       const r = request();
       await store().create(r);
-      const other = await store.reopen(this);
+      const other = await store.reopen();
       expect(await other.get(r.id)).to.deep.equal(r);
       const results = await Promise.all([
         store().decide(r.id, 'approved', T0 + 1, 'consent-a'),

@@ -128,7 +128,7 @@ export function consentStoreContract(name: string, open: OpenStore<ConsentStore>
       const record = consent({ singleUse: true });
       await store().create(record);
       await store().appendEvent(record.id, used(1), 1);
-      const other = await store.reopen(this);
+      const other = await store.reopen();
       expect(await other.get(record.id)).to.deep.equal({ ...record, events: [...record.events, used(1)] });
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>

@@ -180,7 +180,7 @@ export function previewStoreContract(name: string, open: OpenStore<PreviewStore>
     it('keeps held evidence across a reopen, and decides once across connections', async function () {
       const entry = held({ consentId: 'consent-9' });
       await store().hold(entry);
-      const other = await store.reopen(this);
+      const other = await store.reopen();
       expect(await other.get(entry.exchangeId)).to.deep.equal(entry);
       const results = await Promise.all([
         store().decide(entry.exchangeId, 'approved', T0 + 1, T0 + 100),

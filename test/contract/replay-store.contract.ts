@@ -60,14 +60,14 @@ export function replayStoreContract(name: string, open: OpenStoreWithClock<Repla
 
     it('still refuses a pair through another connection to the same store (restart, second process)', async function () {
       expect(await store().remember('ags:1', 'durable', later)).to.equal(true);
-      const other = await store.reopen(this);
+      const other = await store.reopen();
       expect(await other.remember('ags:1', 'durable', later)).to.equal(false);
       expect(await other.remember('ags:1', 'fresh', later)).to.equal(true);
       expect(await store().remember('ags:1', 'fresh', later)).to.equal(false);
     });
 
     it('lets exactly one of 40 concurrent calls over two connections resolve true', async function () {
-      const other = await store.reopen(this);
+      const other = await store.reopen();
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, i) => (i % 2 ? other : store()).remember('ags:1', 'two-conn', later)),
       );

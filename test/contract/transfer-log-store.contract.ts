@@ -88,9 +88,14 @@ function checkpoint(treeSize: number, rootHashText: string, time: number): Signe
 export function transferLogStoreContract(
   name: string,
   open: OpenStore<TransferLogStorage>,
-  options: { readonly knownBugs?: readonly TransferLogKnownBug[] } = {},
+  options: {
+    readonly knownBugs?: readonly TransferLogKnownBug[];
+    /** Optional port members this backend does not implement, declared so the tests for them show as pending. */
+    readonly lacks?: readonly 'iterateLeafPages'[];
+  } = {},
 ): void {
   const unlessKnownBug = (bug: TransferLogKnownBug) => (options.knownBugs?.includes(bug) ? it.skip : it);
+  const unlessLacking = (member: 'iterateLeafPages') => (options.lacks?.includes(member) ? it.skip : it);
   describe(`TransferLogStore contract: ${name}`, () => {
     const store = useStore(open);
 
@@ -294,18 +299,22 @@ export function transferLogStoreContract(
         expect(await collect(store().iterateLeaves(2100))).to.deep.equal([]);
       });
 
-      it('yields the same leaves through iterateLeafPages, as raw bytes, if the backend has it', async function () {
-        const pages = store().iterateLeafPages?.bind(store());
-        if (pages === undefined) this.skip();
-        const records = Array.from({ length: 40 }, () => rec());
-        await store().append(records);
-        const raw = (await collect(pages(3))).flat();
-        expect(raw.map(([index]) => index)).to.deep.equal(records.slice(3).map((_, i) => 3 + i));
-        raw.forEach(([index, hash, bytes]) => {
-          expect(b64(hash)).to.equal(hashOf(records[index]!));
-          expect(Buffer.from(bytes!).toString('utf8')).to.equal(textOf(records[index]!));
-        });
-      });
+      unlessLacking('iterateLeafPages')(
+        'yields the same leaves through iterateLeafPages, as raw bytes',
+        async () => {
+          const pages = store().iterateLeafPages?.bind(store());
+          if (pages === undefined)
+            throw new Error('iterateLeafPages is missing; declare it in `lacks` if on purpose');
+          const records = Array.from({ length: 40 }, () => rec());
+          await store().append(records);
+          const raw = (await collect(pages(3))).flat();
+          expect(raw.map(([index]) => index)).to.deep.equal(records.slice(3).map((_, i) => 3 + i));
+          raw.forEach(([index, hash, bytes]) => {
+            expect(b64(hash)).to.equal(hashOf(records[index]!));
+            expect(Buffer.from(bytes!).toString('utf8')).to.equal(textOf(records[index]!));
+          });
+        },
+      );
     });
 
     describe('open intents', () => {
@@ -633,7 +642,7 @@ export function transferLogStoreContract(
         await store().append(records);
         const root = b64(await rootHash(3, (refs) => store().nodes(refs)));
         await store().saveCheckpoint(checkpoint(3, root, T0));
-        const other = await store.reopen(this);
+        const other = await store.reopen();
         expect(await other.size()).to.equal(3);
         expect(await collect(other.iterateLeaves(0))).to.deep.equal(await collect(store().iterateLeaves(0)));
         expect(b64(await rootHash(3, (refs) => other.nodes(refs)))).to.equal(root);
@@ -647,7 +656,7 @@ export function transferLogStoreContract(
       });
 
       it('never gives appends through two connections the same index', async function () {
-        const other = await store.reopen(this);
+        const other = await store.reopen();
         const records = Array.from({ length: 100 }, () => rec());
         const results = await Promise.all(records.map((r, i) => (i % 2 ? other : store()).append([r])));
         const seen = results.flat().map((l) => l.index);

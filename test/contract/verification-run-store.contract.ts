@@ -64,7 +64,7 @@ export function verificationRunStoreContract(name: string, open: OpenStore<Verif
         size: 3,
       };
       await store().add(run);
-      expect(await (await store.reopen(this)).latest()).to.deep.equal(run);
+      expect(await (await store.reopen()).latest()).to.deep.equal(run);
     });
   });
 }

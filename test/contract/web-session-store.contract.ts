@@ -87,7 +87,7 @@ export function webSessionStoreContract(name: string, open: OpenStore<WebSession
     it('keeps sessions across a reopen (a restart logs nobody out), and consumes a login once across connections', async function () {
       await store().create(session('h-1'));
       await store().touch('h-1', T0 + 7);
-      const other = await store.reopen(this);
+      const other = await store.reopen();
       expect(await other.get('h-1')).to.deep.equal(session('h-1', { lastSeenAt: T0 + 7 }));
       const results = await Promise.all([store().delete('h-1'), other.delete('h-1')]);
       expect(results.filter(Boolean)).to.have.length(1);
